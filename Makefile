@@ -1,0 +1,72 @@
+# `make run` and `make test` set everything up on a fresh machine (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+BIN       := $(VENV)/bin
+PYTHON    := $(shell cat .python-version 2>/dev/null | sed 's/^/python/; s/\.[0-9]*$$//')
+STAMPS    := .make
+MODEL     := models/coach.tar.gz
+TRAIN_DATA := data/nlu data/rules.yml data/stories.yml
+# No telemetry or error reports leave the machine; TensorFlow keeps quiet.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup model run test eval compare lock clean
+
+help:
+	@echo "make run    set up, train if needed, start the coach (web chat + Rasa + actions)"
+	@echo "make test   set up, train if needed, run every check and test"
+	@echo "make eval   held-out figures (intent, language, sentiment) per language"
+	@echo "make compare  the pipeline with and without E5 embeddings, on the held-out files"
+
+# --- setup: a Python 3.10 venv with exactly the locked dependencies -------------
+$(STAMPS)/venv: requirements.lock pyproject.toml .python-version
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python $$(cat .python-version) (e.g. pyenv install $$(cat .python-version))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip<24"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@mkdir -p $(STAMPS) var && touch $@
+
+setup: $(STAMPS)/venv
+
+# --- the model: retrained only when its inputs change ---------------------------
+# --force because the sentiment analyzer's labelled files are outside Rasa's cache key.
+MODEL_INPUTS := config.yml domain.yml $(shell find data/nlu data/sentiment -name '*.yml') data/rules.yml data/stories.yml $(shell find bot/nlu -name '*.py') bot/language.py bot/sentiment.py bot/text_classifier.py
+$(MODEL): $(STAMPS)/venv $(MODEL_INPUTS)
+	$(BIN)/rasa train --force --fixed-model-name coach --out models --data $(TRAIN_DATA)
+
+model: $(MODEL)
+
+# --- run -----------------------------------------------------------------------
+run: $(MODEL)
+	$(BIN)/python -m bot.run
+
+# --- test ----------------------------------------------------------------------
+test: $(MODEL)
+	$(BIN)/rasa data validate --fail-on-warnings --data $(TRAIN_DATA)
+	$(BIN)/python -m pytest -q
+	$(BIN)/rasa test core --stories tests/test_conversations.yml --model $(MODEL) --fail-on-prediction-errors --out results/conversations
+	$(BIN)/coach eval --min-intent-f1 0.90
+
+eval: $(MODEL)
+	$(BIN)/coach eval
+
+# Regenerate the lock file from requirements.in in a scratch venv.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade "pip<24"
+	.lock-venv/bin/python -m pip install --quiet -r requirements.in
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^crm-adoption-coach' > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(STAMPS) models .rasa results var
+
+# The E5 embeddings stay only while they beat the sparse features alone.
+compare: $(MODEL)
+	$(BIN)/rasa train --force --config bench/nlu_sparse_only.yml --fixed-model-name sparse-only --out models/compare --data $(TRAIN_DATA)
+	@echo "== sparse features only"; $(BIN)/coach eval --model models/compare/sparse-only.tar.gz | head -4
+	@echo "== product pipeline (sparse + E5)"; $(BIN)/coach eval | head -4

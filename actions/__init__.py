@@ -1,0 +1,1 @@
+"""Rasa action server package: thin actions over bot/."""

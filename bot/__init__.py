@@ -1,0 +1,1 @@
+"""The CRM adoption coach: knowledge base, NLU components, replies and tools around the Rasa bot."""

@@ -1,0 +1,145 @@
+"""`coach`: the trainer's and the operator's command line.
+
+    coach try "message" [...] [--json]   what the bot understands and answers
+    coach eval [--json]                  intent, language and sentiment figures on held-out files
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODELS = PROJECT_ROOT / "models"
+
+
+def _quiet_libraries() -> None:
+    """The preview prints results, not library chatter (TensorFlow, Rasa's structured debug log)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)
+    for name in ("rasa", "tensorflow", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _fail(message: str) -> "NoReturn":  # noqa: F821
+    print(f"coach: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def latest_model(models: Path) -> Path:
+    candidates = sorted(Path(models).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        _fail(f"no trained model in {models}/: run `make model` (or `make run`) first.")
+    return candidates[-1]
+
+
+def load_parser(model: Path):
+    """An NLU parser over the trained model: text (+ optional channel metadata) -> parse dict."""
+    _quiet_libraries()
+    from rasa.core.agent import Agent
+
+    from rasa.core.channels import UserMessage
+
+    agent = Agent.load(str(model))
+    loop = asyncio.new_event_loop()
+
+    def parse(text: str, metadata: Optional[dict] = None) -> dict:
+        message = UserMessage(text=text, metadata=metadata)
+        return loop.run_until_complete(agent.processor.parse_message(message))
+
+    return parse
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from bot import knowledge
+    from bot.language import reply_language
+    from bot.replies import ConversationState, compose
+
+    kb = knowledge.load(Path(args.knowledge))
+    parse = load_parser(Path(args.model) if args.model else latest_model(Path(args.models)))
+    state, remembered = ConversationState(), None
+    for text in args.messages:
+        parsed = parse(text)
+        intent = parsed["intent"]
+        language = reply_language(parsed.get("language"), parsed.get("language_source"), remembered)
+        reply = compose(kb, intent.get("name"), language, state)
+        state, remembered = reply.state, language
+        result = {
+            "text": text,
+            "intent": intent.get("name"),
+            "confidence": round(float(intent.get("confidence") or 0.0), 4),
+            "language": language,
+            "sentiment": parsed.get("sentiment"),
+            "answer": reply.text,
+            "source": reply.source,
+            "buttons": [{"title": b.title, "payload": b.payload} for b in reply.buttons],
+        }
+        print(json.dumps(result, ensure_ascii=False) if args.json else _human(result))
+    return 0
+
+
+def _human(result: dict) -> str:
+    sentiment = result["sentiment"] or {}
+    buttons = " | ".join(b["title"] for b in result["buttons"]) or "-"
+    return (
+        f"> {result['text']}\n"
+        f"  intent: {result['intent']} ({result['confidence']:.2f})  language: {result['language']}  "
+        f"sentiment: {sentiment.get('label')} ({sentiment.get('score', 0):+.2f})\n"
+        f"  answer: {result['answer']}\n"
+        f"  source: {result['source'] or '-'}\n"
+        f"  buttons: {buttons}\n"
+    )
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from bot import evaluation
+
+    parse = load_parser(Path(args.model) if args.model else latest_model(Path(args.models)))
+    report = evaluation.evaluate(parse, Path(args.tests))
+    print(json.dumps(report, indent=2) if args.json else evaluation.format_report(report))
+    failures = evaluation.below_targets(report, args.min_intent_f1, args.min_sentiment_f1)
+    for failure in failures:
+        print(f"coach: below target: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coach", description="The CRM adoption coach's command line.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_model(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--model", help="a trained model (.tar.gz); default: the newest in --models")
+        command.add_argument("--models", default=str(DEFAULT_MODELS), help="folder of trained models")
+
+    preview = commands.add_parser("try", help="show intent, language, sentiment and the exact answer")
+    preview.add_argument("messages", nargs="+", help="messages, read as one conversation")
+    preview.add_argument("--json", action="store_true", help="one JSON object per message per line")
+    preview.add_argument("--knowledge", default=str(PROJECT_ROOT / "knowledge"))
+    with_model(preview)
+    preview.set_defaults(handler=_preview)
+
+    evaluate = commands.add_parser("eval", help="figures on the held-out files in data/tests/")
+    evaluate.add_argument("--tests", default=str(PROJECT_ROOT / "data" / "tests"))
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--min-intent-f1", type=float, default=None, help="exit 1 if a language is below")
+    evaluate.add_argument("--min-sentiment-f1", type=float, default=None, help="exit 1 if a language is below")
+    with_model(evaluate)
+    evaluate.set_defaults(handler=_evaluate)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

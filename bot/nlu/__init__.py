@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components (Rasa 3 GraphComponent API)."""

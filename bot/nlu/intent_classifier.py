@@ -1,0 +1,74 @@
+"""Intent classifier: a regularised logistic regression over the pipeline's sentence features.
+
+On this machine (2 cores) DIET took about 17 s an epoch on our three-language data;
+this classifier trains in seconds and, over tf-idf-weighted n-gram counts plus the
+E5 sentence embedding, scores higher on the held-out files (README.md).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text, Tuple
+
+import numpy as np
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack, vstack
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+
+from bot.nlu.trained_model import TrainedModelComponent
+
+
+def _sentence_features(messages: List[Message]) -> Tuple[csr_matrix, np.ndarray]:
+    """Every featurizer's sentence features, stacked: (sparse n-gram counts, dense embeddings)."""
+    sparse, dense = [], []
+    for message in messages:
+        _, sparse_sentence = message.get_sparse_features(TEXT)
+        _, dense_sentence = message.get_dense_features(TEXT)
+        sparse.append(csr_matrix(sparse_sentence.features) if sparse_sentence else csr_matrix((1, 0)))
+        dense.append(dense_sentence.features if dense_sentence else np.zeros((1, 0)))
+    return vstack(sparse).tocsr(), np.vstack(dense)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class LinearIntentClassifier(TrainedModelComponent):
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [Featurizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"regularisation": 30.0, "dense_weight": 3.0, "ranking_length": 10}
+
+    def _design_matrix(self, messages: List[Message], fit: bool = False):
+        sparse, dense = _sentence_features(messages)
+        tfidf = self.model["tfidf"]
+        weighted = tfidf.fit_transform(sparse) if fit else tfidf.transform(sparse)
+        return hstack([weighted, csr_matrix(dense * self.config["dense_weight"])]).tocsr()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(INTENT)]
+        self.model = {"tfidf": TfidfTransformer(sublinear_tf=True)}
+        features = self._design_matrix(examples, fit=True)
+        classifier = LogisticRegression(C=self.config["regularisation"], max_iter=3000, random_state=42)
+        self.model["classifier"] = classifier.fit(features, [m.get(INTENT) for m in examples])
+        self.persist()
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.model is None or not messages:
+            return messages
+        classifier = self.model["classifier"]
+        probabilities = classifier.predict_proba(self._design_matrix(messages))
+        for message, row in zip(messages, probabilities):
+            order = np.argsort(row)[::-1]
+            ranking = [
+                {"name": str(classifier.classes_[i]), "confidence": float(row[i])}
+                for i in order[: self.config["ranking_length"]]
+            ]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages

@@ -1,0 +1,45 @@
+"""Adds `sentiment` ({"label", "score"}) to every parsed message.
+
+It trains on the labelled files named by `training_files` (not on Rasa's NLU data,
+which has no sentiment labels). Rasa's training cache does not see those files, so
+`make model` retrains with --force when they change.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot import sentiment
+from bot.nlu.trained_model import TrainedModelComponent
+
+SENTIMENT = "sentiment"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class SentimentAnalyzer(TrainedModelComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"training_files": ["data/sentiment"]}
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = sentiment.read_labelled(self.config["training_files"])
+        if not examples:
+            raise ValueError(f"SentimentAnalyzer found no labelled examples in {self.config['training_files']}")
+        self.model = sentiment.train(*sentiment.split_by_label(examples))
+        self.persist()
+        return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.model is None:
+            return messages
+        for message in messages:
+            text = message.get(TEXT) or ""
+            neutral = text.lstrip().startswith("/") or not text.strip()
+            result = sentiment.Sentiment("neutral", 0.0) if neutral else sentiment.analyse(self.model, text)
+            message.set(SENTIMENT, result.as_dict(), add_to_output=True)
+        return messages

@@ -1,0 +1,60 @@
+"""Shared plumbing for components that train a small scikit-learn model and keep it in the Rasa model."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Optional, Text
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.joblib"
+
+
+class TrainedModelComponent(GraphComponent):
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[Any] = None,
+    ) -> None:
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TrainedModelComponent":
+        return cls(config, model_storage, resource)
+
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self.model, directory / MODEL_FILE)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "TrainedModelComponent":
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = joblib.load(directory / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            # A model trained without this component's data: run untrained rather than crash.
+            logger.warning("%s has no trained model; it will add nothing to messages.", cls.__name__)
+            model = None
+        return cls(config, model_storage, resource, model)

@@ -1,0 +1,106 @@
+"""`make run`: the action server, the Rasa server and the local web chat, stopped together on Ctrl-C."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Dict, List
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HOST = os.environ.get("COACH_HOST", "127.0.0.1")
+RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
+ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
+WEBCHAT_PORT = int(os.environ.get("WEBCHAT_PORT", "8000"))
+STARTUP_SECONDS = 180
+
+
+def _commands(model: Path) -> Dict[str, List[str]]:
+    return {
+        "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT), "--actions", "actions"],
+        "rasa": [
+            str(BIN / "rasa"), "run", "--enable-api", "--interface", HOST, "--port", str(RASA_PORT),
+            "--model", str(model), "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+        ],
+    }
+
+
+def _wait_until_up(url: str, processes: Dict[str, subprocess.Popen]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} stopped while starting (exit code {process.returncode}); see its output above")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(1)
+    raise RuntimeError(f"{url} did not answer within {STARTUP_SECONDS} s")
+
+
+def _stop(processes: Dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    from bot import webchat
+
+    # `kill` (SIGTERM) stops everything as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    os.chdir(PROJECT_ROOT)
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    model = PROJECT_ROOT / "models" / "coach.tar.gz"
+    if not model.exists():
+        print("No trained model: run `make run`, which trains it first.", file=sys.stderr)
+        return 2
+    processes: Dict[str, subprocess.Popen] = {}
+    chat = webchat.serve(HOST, WEBCHAT_PORT, f"http://{HOST}:{RASA_PORT}/webhooks/rest/webhook")
+    try:
+        for name, command in _commands(model).items():
+            processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT)
+        _wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", processes)
+        _wait_until_up(f"http://{HOST}:{RASA_PORT}/", processes)
+        threading.Thread(target=chat.serve_forever, daemon=True).start()
+        print(
+            f"\nThe CRM coach is running.\n"
+            f"  web chat:    http://{HOST}:{WEBCHAT_PORT}/\n"
+            f"  REST channel: http://{HOST}:{RASA_PORT}/webhooks/rest/webhook\n"
+            f"  trainer's preview: .venv/bin/coach try \"non ho tempo per il CRM\"\n"
+            f"Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in processes.values()):
+            time.sleep(1)
+        print("A component stopped; stopping the others.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except RuntimeError as error:
+        print(f"coach: {error}", file=sys.stderr)
+        return 1
+    finally:
+        chat.server_close()
+        _stop(processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

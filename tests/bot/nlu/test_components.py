@@ -1,0 +1,141 @@
+"""The custom NLU components in isolation: train, persist, load, process (Rasa 3 GraphComponent API)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.language_identifier import LanguageIdentifier
+from bot.nlu.sentiment_analyzer import SentimentAnalyzer
+
+EXAMPLES = {
+    "it": ["non ho tempo per il crm", "i clienti sono miei", "grazie mille", "ciao a tutti", "il capo vuole excel"],
+    "es": ["no tengo tiempo para el crm", "los clientes son míos", "muchas gracias", "hola a todos", "el jefe quiere excel"],
+    "en": ["i have no time for the crm", "the clients are mine", "thanks a lot", "hello everyone", "the boss wants excel"],
+}
+
+
+def _context() -> ExecutionContext:
+    return ExecutionContext(GraphSchema({}), "test-model")
+
+
+def _training_data() -> TrainingData:
+    return TrainingData(
+        [
+            Message.build(text, "some_intent", intent_metadata={"language": language})
+            for language, texts in EXAMPLES.items()
+            for text in texts
+        ]
+    )
+
+
+def _train_and_reload(component_class, config: dict, tmp_path: Path, training_data: TrainingData):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource(component_class.__name__)
+    config = {**component_class.get_default_config(), **config}
+    component = component_class.create(config, storage, resource, _context())
+    component.train(training_data)
+    return component_class.load(config, storage, resource, _context())
+
+
+def test_language_identifier_learns_from_intent_metadata_and_survives_persistence(tmp_path):
+    identifier = _train_and_reload(LanguageIdentifier, {}, tmp_path, _training_data())
+    messages = [Message(data={"text": "non ho proprio tempo"}), Message(data={"text": "ok", "metadata": {"language_hint": "es"}})]
+    identifier.process(messages)
+    assert (messages[0].get("language"), messages[0].get("language_source")) == ("it", "text")
+    assert (messages[1].get("language"), messages[1].get("language_source")) == ("es", "hint")
+    assert "language" in messages[0].as_dict(only_output_properties=True)
+
+
+def test_language_identifier_explains_missing_language_metadata(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    component = LanguageIdentifier.create({}, storage, Resource("x"), _context())
+    with pytest.raises(ValueError, match="metadata: {language: <lang>}"):
+        component.train(TrainingData([Message.build("hello", "greet")]))
+
+
+def test_sentiment_analyzer_trains_on_its_labelled_files(tmp_path):
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    (labelled / "en.yml").write_text(
+        "examples:\n"
+        "  negative: ['i hate this crm', 'what a waste of time', 'this is useless', 'so frustrating']\n"
+        "  neutral: ['how do i add a contact', 'where is the report', 'what is a lead', 'ok']\n"
+        "  positive: ['thanks, that helped', 'great tool, love it', 'closed the deal thanks to it', 'awesome']\n"
+    )
+    analyzer = _train_and_reload(SentimentAnalyzer, {"training_files": [str(labelled)]}, tmp_path / "model", TrainingData())
+    messages = [Message(data={"text": "i hate this useless crm"}), Message(data={"text": "/ask_more"})]
+    analyzer.process(messages)
+    assert messages[0].get("sentiment")["label"] == "negative"
+    assert -1 <= messages[0].get("sentiment")["score"] < 0
+    assert messages[1].get("sentiment") == {"label": "neutral", "score": 0.0}
+
+
+def test_components_without_a_trained_model_leave_messages_alone(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    for component_class in (LanguageIdentifier, SentimentAnalyzer):
+        component = component_class.load({}, storage, Resource("never-trained"), _context())
+        message = Message(data={"text": "hello"})
+        component.process([message])
+        assert message.get("language") is None and message.get("sentiment") is None
+
+
+def _featurize(messages):
+    """Tokens, sparse counts and E5 embeddings, as the pipeline does before the classifier."""
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+
+    from bot.nlu.e5_featurizer import E5Featurizer
+
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    tokenizer.process_training_data(TrainingData(messages))
+    return tokenizer, E5Featurizer.create({}, None, Resource("e5"), _context())
+
+
+def test_e5_featurizer_adds_a_normalised_sentence_embedding():
+    messages = [Message(data={"text": "non ho tempo"}), Message(data={"text": "no tengo tiempo"}), Message(data={"text": "mi piace la pizza"})]
+    _, featurizer = _featurize(messages)
+    featurizer.process(messages)
+    vectors = [m.get_dense_features("text")[1].features[0] for m in messages]
+    assert vectors[0].shape == (384,)
+    assert abs(float(vectors[0] @ vectors[0]) - 1.0) < 1e-3
+    # Same meaning across languages is closer than a different meaning in the same language.
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    sequence, _ = messages[0].get_dense_features("text")
+    assert sequence.features.shape == (3, 384)  # one row per token
+
+
+def test_linear_intent_classifier_ranks_intents_and_survives_persistence(tmp_path):
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+
+    from bot.nlu.intent_classifier import LinearIntentClassifier
+
+    examples = {
+        "objection_no_time": ["non ho tempo", "no tengo tiempo", "i have no time", "sempre di corsa", "too busy for this"],
+        "greet": ["ciao", "hola", "hello", "buongiorno", "hi there"],
+        "objection_clients_are_mine": ["i clienti sono miei", "los clientes son míos", "my clients are mine",
+                                       "the accounts belong to me", "mis cuentas son mías"],
+    }
+    messages = [Message.build(t, intent) for intent, texts in examples.items() for t in texts]
+    training = TrainingData(messages)
+    tokenizer, e5 = _featurize(messages)
+    counts = CountVectorsFeaturizer.create(CountVectorsFeaturizer.get_default_config(), LocalModelStorage(tmp_path), Resource("cv"), _context())
+    counts.train(training)
+    counts.process_training_data(training)
+    e5.process_training_data(training)
+    classifier = _train_and_reload(LinearIntentClassifier, {}, tmp_path / "clf", training)
+
+    new = [Message(data={"text": "non ho mai tempo"}), Message(data={"text": "hello again"})]
+    tokenizer.process(new)
+    counts.process(new)
+    e5.process(new)
+    classifier.process(new)
+    assert [m.get("intent")["name"] for m in new] == ["objection_no_time", "greet"]
+    ranking = new[0].get("intent_ranking")
+    assert len(ranking) == 3 and ranking[0]["confidence"] >= ranking[1]["confidence"]
+    assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6

@@ -1,0 +1,40 @@
+"""Shared fixtures: the project's paths, the contract's intent list, the real knowledge base."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SPEC = SHARED / "spec" / "objections.md"
+SEEDS = SHARED / "seeds"
+
+
+def spec_intents() -> list:
+    """Intent names of the stable contract: the first column of the spec's tables."""
+    if not SPEC.exists():
+        pytest.skip(f"the intent contract {SPEC} is not beside this checkout")
+    return re.findall(r"^\| `([a-z_]+)`", SPEC.read_text(encoding="utf-8"), flags=re.M)
+
+
+@pytest.fixture(scope="session")
+def intents() -> list:
+    return spec_intents()
+
+
+@pytest.fixture(scope="session")
+def objection_intents(intents) -> list:
+    return [i for i in intents if i.startswith("objection_")]
+
+
+@pytest.fixture(scope="session")
+def kb():
+    from bot import knowledge
+
+    return knowledge.load()

@@ -48,7 +48,7 @@ run: $(MODEL)
 test: $(MODEL)
 	$(BIN)/rasa data validate --fail-on-warnings --data $(TRAIN_DATA)
 	$(BIN)/python -m pytest -q
-	$(BIN)/rasa test core --stories tests/test_conversations.yml --model $(MODEL) --fail-on-prediction-errors --out results/conversations
+	$(BIN)/rasa test core --e2e --stories tests/test_conversations.yml --model $(MODEL) --fail-on-prediction-errors --out results/conversations
 	$(BIN)/coach eval --min-intent-f1 0.90
 
 eval: $(MODEL)

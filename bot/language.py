@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
 
-from sklearn.pipeline import Pipeline
-
 from bot.knowledge import LANGUAGES
-from bot.text_classifier import class_probabilities, train_text_classifier
+from bot.text_classifier import TextClassifier, train_text_classifier
 
 # Below these, the text is not evidence enough to switch language.
 MIN_CONFIDENCE = 0.75
@@ -22,7 +20,7 @@ MIN_LETTERS = 4
 FROM_TEXT, FROM_HINT, GUESSED = "text", "hint", "guess"
 
 
-def train(texts: Sequence[str], languages: Sequence[str]) -> Pipeline:
+def train(texts: Sequence[str], languages: Sequence[str]) -> TextClassifier:
     return train_text_classifier(texts, languages, char_ngrams=(1, 4), word_ngrams=(1, 1))
 
 
@@ -30,9 +28,9 @@ def _is_payload(text: str) -> bool:
     return text.lstrip().startswith("/")
 
 
-def identify(model: Pipeline, text: str, hint: Optional[str] = None) -> Tuple[str, str]:
+def identify(model: TextClassifier, text: str, hint: Optional[str] = None) -> Tuple[str, str]:
     """(language, how it was decided): from the text, from the channel's hint, or guessed."""
-    probabilities = class_probabilities(model, text)
+    probabilities = model.probabilities(text)
     best = max(probabilities, key=probabilities.get)
     letters = sum(ch.isalpha() for ch in text)
     if not _is_payload(text) and letters >= MIN_LETTERS and probabilities[best] >= MIN_CONFIDENCE:

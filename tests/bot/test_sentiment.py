@@ -41,3 +41,10 @@ def test_an_unknown_label_names_the_file(tmp_path):
     bad.write_text("examples:\n  angry: ['grr']\n")
     with pytest.raises(ValueError, match="es.yml: examples"):
         sentiment.read_labelled([bad])
+
+
+def test_a_precomputed_embedding_gives_the_same_result(model):
+    from bot.embeddings import embed
+
+    text = "non ne posso più di questo sistema"
+    assert sentiment.analyse(model, text, embed([text])[0]) == sentiment.analyse(model, text)

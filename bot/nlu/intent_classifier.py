@@ -55,10 +55,10 @@ class LinearIntentClassifier(TrainedModelComponent):
         features = self._design_matrix(examples, fit=True)
         classifier = LogisticRegression(C=self.config["regularisation"], max_iter=3000, random_state=42)
         self.model["classifier"] = classifier.fit(features, [m.get(INTENT) for m in examples])
-        self.persist()
-        return self._resource
+        return self.train_and_persist(self.model)
 
     def process(self, messages: List[Message]) -> List[Message]:
+        # One matrix for the whole batch, not one prediction per message.
         if self.model is None or not messages:
             return messages
         classifier = self.model["classifier"]

@@ -1,8 +1,6 @@
 """Adds `language` ("it" | "es" | "en") and how it was decided to every parsed message."""
 from __future__ import annotations
 
-from typing import List
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import TEXT
@@ -35,16 +33,12 @@ class LanguageIdentifier(TrainedModelComponent):
             )
         if len({example_language(m) for m in examples}) < 2:
             raise ValueError("LanguageIdentifier needs training examples in at least two languages.")
-        self.model = language.train([m.get(TEXT) for m in examples], [example_language(m) for m in examples])
-        self.persist()
-        return self._resource
+        return self.train_and_persist(
+            language.train([m.get(TEXT) for m in examples], [example_language(m) for m in examples])
+        )
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        if self.model is None:
-            return messages
-        for message in messages:
-            hint = (message.get("metadata") or {}).get(HINT_KEY)
-            detected, decided_by = language.identify(self.model, message.get(TEXT) or "", hint)
-            message.set(LANGUAGE, detected, add_to_output=True)
-            message.set(LANGUAGE_SOURCE, decided_by, add_to_output=True)
-        return messages
+    def annotate(self, message: Message) -> None:
+        hint = (message.get("metadata") or {}).get(HINT_KEY)
+        detected, decided_by = language.identify(self.model, message.get(TEXT) or "", hint)
+        message.set(LANGUAGE, detected, add_to_output=True)
+        message.set(LANGUAGE_SOURCE, decided_by, add_to_output=True)

@@ -6,7 +6,7 @@ which has no sentiment labels). Rasa's training cache does not see those files, 
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -38,16 +38,13 @@ class SentimentAnalyzer(TrainedModelComponent):
         examples = sentiment.read_labelled(self.config["training_files"])
         if not examples:
             raise ValueError(f"SentimentAnalyzer found no labelled examples in {self.config['training_files']}")
-        self.model = sentiment.train(*sentiment.split_by_label(examples))
-        self.persist()
-        return self._resource
+        return self.train_and_persist(sentiment.train(*sentiment.split_by_label(examples)))
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        if self.model is None:
-            return messages
-        for message in messages:
-            text = message.get(TEXT) or ""
-            neutral = text.lstrip().startswith("/") or not text.strip()
-            result = sentiment.Sentiment("neutral", 0.0) if neutral else sentiment.analyse(self.model, text, _embedding(message))
-            message.set(SENTIMENT, result.as_dict(), add_to_output=True)
-        return messages
+    def annotate(self, message: Message) -> None:
+        text = message.get(TEXT) or ""
+        # A button payload ("/ask_more") or an empty message expresses no feeling.
+        if text.lstrip().startswith("/") or not text.strip():
+            result = sentiment.Sentiment("neutral", 0.0)
+        else:
+            result = sentiment.analyse(self.model, text, _embedding(message))
+        message.set(SENTIMENT, result.as_dict(), add_to_output=True)

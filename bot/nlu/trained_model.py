@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.training_data.message import Message
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,21 @@ class TrainedModelComponent(GraphComponent):
         execution_context: ExecutionContext,
     ) -> "TrainedModelComponent":
         return cls(config, model_storage, resource)
+
+    def train_and_persist(self, model: Any) -> Resource:
+        self.model = model
+        self.persist()
+        return self._resource
+
+    def annotate(self, message: Message) -> None:
+        """Adds this component's output to one message (the model is trained)."""
+        raise NotImplementedError
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.model is not None:
+            for message in messages:
+                self.annotate(message)
+        return messages
 
     def persist(self) -> None:
         with self._model_storage.write_to(self._resource) as directory:

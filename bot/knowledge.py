@@ -148,6 +148,9 @@ class _Problems:
 
 
 def _read_yaml(path: Path, problems: _Problems) -> Any:
+    if not path.exists():
+        problems.add("file", "is missing")
+        return None
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -157,6 +160,17 @@ def _read_yaml(path: Path, problems: _Problems) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         problems.add("file", f"cannot be read ({error})")
     return None
+
+
+def _read_mapping(path: Path, problems: _Problems) -> Optional[Mapping]:
+    """The file's top-level mapping, or None (with the problem recorded) when it cannot be used."""
+    data = _read_yaml(path, problems)
+    if problems.items:
+        return None
+    if not isinstance(data, dict):
+        problems.add("file", "must be a mapping of keys to values")
+        return None
+    return data
 
 
 def _load_answer(data: Any, language: str, problems: _Problems) -> Answer:
@@ -197,8 +211,8 @@ def _load_tags(data: Mapping, key: str, allowed: Iterable, problems: _Problems) 
 
 def load_entry(path: Path, documents: Mapping[str, str], root: Path, problems_out: List[str]) -> Optional[Entry]:
     problems = _Problems(path, root)
-    data = problems.mapping(_read_yaml(path, problems), "file") if not problems.items else {}
-    if problems.items:
+    data = _read_mapping(path, problems)
+    if data is None:
         problems_out.extend(problems.items)
         return None
     intent = problems.text(data, "intent", "intent")
@@ -216,10 +230,12 @@ def load_entry(path: Path, documents: Mapping[str, str], root: Path, problems_ou
     return entry
 
 
-def _load_conversation(path: Path, root: Path, problems_out: List[str]) -> ConversationTexts:
+def _load_conversation(path: Path, root: Path, problems_out: List[str]) -> Optional[ConversationTexts]:
     problems = _Problems(path, root)
-    data = _read_yaml(path, problems) if path.exists() else problems.add("file", "is missing")
-    data = problems.mapping(data, "file") if not problems.items else {}
+    data = _read_mapping(path, problems)
+    if data is None:
+        problems_out.extend(problems.items)
+        return None
     texts = {key: problems.texts(data, key, key) for key in CONVERSATION_KEYS}
     buttons_data = problems.mapping(data.get("buttons"), "buttons")
     labels_data = problems.mapping(data.get("labels"), "labels")
@@ -231,8 +247,8 @@ def _load_conversation(path: Path, root: Path, problems_out: List[str]) -> Conve
 
 def _load_documents(path: Path, root: Path, problems_out: List[str]) -> Dict[str, str]:
     problems = _Problems(path, root)
-    data = _read_yaml(path, problems) if path.exists() else problems.add("file", "is missing")
-    documents = problems.mapping((data or {}).get("documents") if isinstance(data, dict) else data, "documents")
+    data = _read_mapping(path, problems) or {}
+    documents = problems.mapping(data.get("documents"), "documents") if not problems.items else {}
     for name, title in documents.items():
         if not isinstance(title, str) or not title.strip():
             problems.add(f"documents.{name}", "must be the document's title")

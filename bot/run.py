@@ -60,7 +60,7 @@ def _interrupt(signum, frame) -> None:
 
 
 def main() -> int:
-    from bot import webchat
+    from bot import knowledge, webchat
 
     # `kill` (SIGTERM) stops everything as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -68,6 +68,11 @@ def main() -> int:
     os.chdir(PROJECT_ROOT)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    try:
+        knowledge.load()
+    except knowledge.KnowledgeError as error:
+        print(f"The knowledge base has problems; fix them and run again.\n{error}", file=sys.stderr)
+        return 2
     model = PROJECT_ROOT / "models" / "coach.tar.gz"
     if not model.exists():
         print("No trained model: run `make run`, which trains it first.", file=sys.stderr)

@@ -1,6 +1,7 @@
 """The knowledge base: complete against the contract, and a validator that names file and field."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -90,3 +91,20 @@ def test_a_missing_conversation_text_is_named(kb_copy):
     path = kb_copy / "conversation" / "es.yml"
     path.write_text(path.read_text(encoding="utf-8").replace("privacy:", "privacidad:"), encoding="utf-8")
     assert "knowledge/conversation/es.yml: privacy: must be a text or a list" in _problems(kb_copy)
+
+
+def test_every_figure_in_the_answers_appears_in_the_source_documents(kb):
+    """A number the documents do not contain would be an invented figure (document ids like 003 aside)."""
+    if not SEEDS.exists():
+        pytest.skip(f"the source documents {SEEDS} are not beside this checkout")
+    in_documents = set(re.findall(r"\d+", " ".join(p.read_text(encoding="utf-8") for p in SEEDS.iterdir())))
+    document_ids = {name.split("_")[0] for name in kb.documents}
+    invented = [
+        (entry.intent, language, number)
+        for entry in kb.entries.values()
+        for language, answer in entry.answers.items()
+        for text in (*answer.short, answer.more, answer.tip, answer.for_leads)
+        for number in re.findall(r"\d+", text)
+        if number not in in_documents | document_ids
+    ]
+    assert not invented

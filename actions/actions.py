@@ -40,7 +40,7 @@ def _language(tracker: Tracker) -> str:
 
 def _utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
     buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
-    dispatcher.utter_message(text=reply.text, buttons=buttons, json_message=None)
+    dispatcher.utter_message(text=reply.text, buttons=buttons)
 
 
 class ActionCoachReply(Action):

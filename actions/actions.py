@@ -12,9 +12,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import knowledge
+from bot import knowledge, settings
+from bot.event_log import reply_metadata
 from bot.language import reply_language
-from bot.replies import ConversationState, Reply, compose
+from bot.replies import ConversationState, PrivacyPolicy, Reply, compose
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ SLOT_LANGUAGE = "language"
 SLOT_KB_ENTRY = "kb_entry"
 SLOT_LAST_KEY = "last_reply_key"
 SLOT_LAST_VARIANT = "last_reply_variant"
+SLOT_AWAITING = "awaiting_confirmation"
 
 
 def _state(tracker: Tracker) -> ConversationState:
@@ -30,6 +32,7 @@ def _state(tracker: Tracker) -> ConversationState:
         kb_entry=tracker.get_slot(SLOT_KB_ENTRY),
         last_key=tracker.get_slot(SLOT_LAST_KEY),
         last_variant=int(variant) if variant is not None else None,
+        awaiting=tracker.get_slot(SLOT_AWAITING),
     )
 
 
@@ -38,13 +41,21 @@ def _language(tracker: Tracker) -> str:
     return reply_language(parsed.get("language"), parsed.get("language_source"), tracker.get_slot(SLOT_LANGUAGE))
 
 
-def _utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+def _utter(dispatcher: CollectingDispatcher, reply: Reply, language: str) -> None:
     buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
-    dispatcher.utter_message(text=reply.text, buttons=buttons)
+    # Extra keywords become the bot event's metadata, which the adoption log reads.
+    metadata = reply_metadata(language, reply.kb_entry, reply.feedback, reply.erase)
+    dispatcher.utter_message(text=reply.text, buttons=buttons, **metadata)
+
+
+def _privacy_policy() -> PrivacyPolicy:
+    current = settings.load()
+    return PrivacyPolicy(store_text=current.store_text, retention_days=current.retention_days)
 
 
 class ActionCoachReply(Action):
     knowledge_base = knowledge.load()
+    privacy_policy = _privacy_policy()
 
     def name(self) -> Text:
         return "action_coach_reply"
@@ -54,11 +65,12 @@ class ActionCoachReply(Action):
     ) -> List[Dict[Text, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         language = _language(tracker)
-        reply = compose(self.knowledge_base, intent, language, _state(tracker))
-        _utter(dispatcher, reply)
+        reply = compose(self.knowledge_base, intent, language, _state(tracker), self.privacy_policy)
+        _utter(dispatcher, reply, language)
         return [
             SlotSet(SLOT_LANGUAGE, language),
             SlotSet(SLOT_KB_ENTRY, reply.state.kb_entry),
             SlotSet(SLOT_LAST_KEY, reply.state.last_key),
             SlotSet(SLOT_LAST_VARIANT, reply.state.last_variant),
+            SlotSet(SLOT_AWAITING, reply.state.awaiting),
         ]

@@ -2,11 +2,16 @@
 
     coach try "message" [...] [--json]   what the bot understands and answers
     coach eval [--json]                  intent, language and sentiment figures on held-out files
+    coach export --format csv|jsonl [--since DATE] [--output FILE]
+                                         the adoption log (fields: bot/export.py)
+    coach purge [--days N]               delete what is older than the retention period
+    coach db upgrade                     bring the log database to the current schema
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import logging
 import os
@@ -111,6 +116,66 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _since(value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def _log_store():
+    """The log database, with whatever the outbox still holds delivered first."""
+    from bot import settings
+    from bot.log_store import LogStore
+    from bot.outbox import Outbox
+
+    current = settings.load()
+    store = LogStore(current.log_db_url)
+    store.migrate()
+    if current.outbox_file.exists():
+        Outbox(current.outbox_file).deliver(store)
+    return current, store
+
+
+def _database_errors():
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return SQLAlchemyError
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bot import export
+
+    _, store = _log_store()
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        count = export.write(store.records(since=args.since), out, args.format)
+    finally:
+        if args.output:
+            out.close()
+    print(f"coach: exported {count} rows", file=sys.stderr)
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from bot import retention
+
+    current, store = _log_store()
+    purged = retention.purge(current, store, days=args.days)
+    print(f"coach: deleted what is older than {purged.before:%Y-%m-%d %H:%M} UTC: "
+          f"{purged.log_rows} log rows, {purged.tracker_events} tracker events")
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    _log_store()
+    print("coach: the log database is at the current schema")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coach", description="The CRM adoption coach's command line.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,12 +198,30 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-sentiment-f1", type=float, default=None, help="exit 1 if a language is below")
     with_model(evaluate)
     evaluate.set_defaults(handler=_evaluate)
+
+    exporting = commands.add_parser("export", help="the adoption log as CSV or JSON lines")
+    exporting.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    exporting.add_argument("--since", type=_since, help="only rows from this date (UTC), e.g. 2026-11-01")
+    exporting.add_argument("--output", help="a file to write; default: standard output")
+    exporting.set_defaults(handler=_export)
+
+    purging = commands.add_parser("purge", help="delete log rows and tracker events older than the retention period")
+    purging.add_argument("--days", type=int, default=None, help="default: COACH_RETENTION_DAYS (180)")
+    purging.set_defaults(handler=_purge)
+
+    database = commands.add_parser("db", help="the log database")
+    database.add_argument("action", choices=("upgrade",))
+    database.set_defaults(handler=_db_upgrade)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except _database_errors() as error:
+        _fail(f"the adoption log database is not reachable or not usable: {error.__class__.__name__}: "
+              f"{str(error).splitlines()[0]}\n(check DATABASE_URL; rows waiting in the outbox are kept)")
 
 
 if __name__ == "__main__":

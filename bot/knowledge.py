@@ -28,7 +28,11 @@ CONVERSATION_KEYS = (
     "help",
     "bot_challenge",
     "privacy",
+    "privacy_text_kept",
+    "privacy_text_not_kept",
     "forget",
+    "forgotten",
+    "forget_kept",
     "out_of_scope",
     "not_understood",
     "topics_intro",
@@ -36,7 +40,7 @@ CONVERSATION_KEYS = (
     "feedback_not_helpful",
     "no_topic_yet",
 )
-BUTTON_KEYS = ("more", "tip", "helped", "not_helped")
+BUTTON_KEYS = ("more", "tip", "helped", "not_helped", "erase", "keep")
 LABEL_KEYS = ("source", "more", "tip")
 
 
@@ -230,6 +234,22 @@ def load_entry(path: Path, documents: Mapping[str, str], root: Path, problems_ou
     return entry
 
 
+PRIVACY_PLACEHOLDERS = ("{text_clause}", "{retention_days}")
+
+
+def _check_privacy_placeholders(texts: Tuple[str, ...], problems: "_Problems") -> None:
+    """The privacy text states the current settings, so it must have a place for each."""
+    for text in texts:
+        missing = [p for p in PRIVACY_PLACEHOLDERS if p not in text]
+        if missing:
+            problems.add("privacy", f"must contain {' and '.join(missing)} (filled in from the settings)")
+            continue
+        try:
+            text.format(text_clause="", retention_days=0)
+        except (KeyError, IndexError, ValueError):
+            problems.add("privacy", "has braces other than {text_clause} and {retention_days}")
+
+
 def _load_conversation(path: Path, root: Path, problems_out: List[str]) -> Optional[ConversationTexts]:
     problems = _Problems(path, root)
     data = _read_mapping(path, problems)
@@ -237,6 +257,7 @@ def _load_conversation(path: Path, root: Path, problems_out: List[str]) -> Optio
         problems_out.extend(problems.items)
         return None
     texts = {key: problems.texts(data, key, key) for key in CONVERSATION_KEYS}
+    _check_privacy_placeholders(texts["privacy"], problems)
     buttons_data = problems.mapping(data.get("buttons"), "buttons")
     labels_data = problems.mapping(data.get("labels"), "labels")
     buttons = {key: problems.text(buttons_data, key, f"buttons.{key}") for key in BUTTON_KEYS}

@@ -20,8 +20,6 @@ CONVERSATION = {
     "deny": "deny",
     "ask_help": "help",
     "bot_challenge": "bot_challenge",
-    "ask_privacy": "privacy",
-    "request_forget": "forget",
 }
 # Intents whose reply also lists the topics, so the salesperson sees what to ask.
 WITH_TOPICS = {"ask_help", "out_of_scope"}
@@ -30,7 +28,11 @@ BUTTON_PAYLOADS = {
     "tip": "/ask_tip",
     "helped": "/feedback_helpful",
     "not_helped": "/feedback_not_helpful",
+    "erase": "/affirm",
+    "keep": "/deny",
 }
+# A question the next message answers (with affirm or deny).
+AWAITING_FORGET = "forget"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,15 @@ class ConversationState:
     kb_entry: Optional[str] = None  # the knowledge entry last answered, for "tell me more"
     last_key: Optional[str] = None  # which text was last said, to rotate its alternatives
     last_variant: Optional[int] = None
+    awaiting: Optional[str] = None  # a question the next message answers: "forget"
+
+
+@dataclass(frozen=True)
+class PrivacyPolicy:
+    """The facts /privacy states; they come from the settings, so the text is never out of date."""
+
+    store_text: bool = True
+    retention_days: int = 180
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class Reply:
     buttons: Sequence[Button] = field(default_factory=tuple)
     kb_entry: Optional[str] = None  # the entry this reply draws on or gives feedback about
     feedback: Optional[str] = None
+    erase: bool = False  # the user confirmed /forget: erase their log rows and conversation
     state: ConversationState = field(default_factory=ConversationState)
 
 
@@ -129,13 +141,48 @@ def _conversation(kb: KnowledgeBase, intent: str, language: str, state: Conversa
     return Reply(text=text, state=state)
 
 
+def _privacy(kb: KnowledgeBase, language: str, state: ConversationState, policy: PrivacyPolicy) -> Reply:
+    texts = kb.conversation[language].texts
+    text_clause = texts["privacy_text_kept" if policy.store_text else "privacy_text_not_kept"][0]
+    text = texts["privacy"][0].format(text_clause=text_clause, retention_days=policy.retention_days)
+    return Reply(text=text, state=state)
+
+
+def _ask_to_forget(kb: KnowledgeBase, language: str, state: ConversationState) -> Reply:
+    return Reply(
+        text=kb.conversation[language].texts["forget"][0],
+        buttons=_buttons(kb, language, ("erase", "keep")),
+        state=replace(state, awaiting=AWAITING_FORGET),
+    )
+
+
+def _answer_forget(kb: KnowledgeBase, intent: str, language: str, state: ConversationState) -> Reply:
+    texts = kb.conversation[language].texts
+    if intent == "affirm":
+        return Reply(text=texts["forgotten"][0], erase=True, state=ConversationState())
+    return Reply(text=texts["forget_kept"][0], state=replace(state, awaiting=None))
+
+
 def _not_understood(kb: KnowledgeBase, language: str, state: ConversationState) -> Reply:
     text = kb.conversation[language].texts["not_understood"][0]
     return Reply(text=f"{text}\n\n{_topic_list(kb, language)}", state=state)
 
 
-def compose(kb: KnowledgeBase, intent: Optional[str], language: str, state: ConversationState) -> Reply:
+def compose(
+    kb: KnowledgeBase,
+    intent: Optional[str],
+    language: str,
+    state: ConversationState,
+    policy: PrivacyPolicy = PrivacyPolicy(),
+) -> Reply:
     """The reply to `intent` in `language`; anything unknown is answered as not understood."""
+    if state.awaiting == AWAITING_FORGET and intent in ("affirm", "deny"):
+        return _answer_forget(kb, intent, language, state)
+    state = replace(state, awaiting=None)  # any other message leaves the question unanswered: nothing erased
+    if intent == "ask_privacy":
+        return _privacy(kb, language, state, policy)
+    if intent == "request_forget":
+        return _ask_to_forget(kb, language, state)
     if intent in kb.entries:
         return _knowledge_answer(kb, intent, language, state)
     if intent in FOLLOW_UPS:

@@ -60,7 +60,7 @@ def _interrupt(signum, frame) -> None:
 
 
 def main() -> int:
-    from bot import knowledge, webchat
+    from bot import knowledge, settings, webchat
 
     # `kill` (SIGTERM) stops everything as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -70,8 +70,12 @@ def main() -> int:
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
     try:
         knowledge.load()
+        settings.load()
     except knowledge.KnowledgeError as error:
         print(f"The knowledge base has problems; fix them and run again.\n{error}", file=sys.stderr)
+        return 2
+    except settings.SettingsError as error:
+        print(f"coach: {error}", file=sys.stderr)
         return 2
     model = PROJECT_ROOT / "models" / "coach.tar.gz"
     if not model.exists():
@@ -90,6 +94,7 @@ def main() -> int:
             f"  web chat:    http://{HOST}:{WEBCHAT_PORT}/\n"
             f"  REST channel: http://{HOST}:{RASA_PORT}/webhooks/rest/webhook\n"
             f"  trainer's preview: .venv/bin/coach try \"non ho tempo per il CRM\"\n"
+            f"  adoption log:      .venv/bin/coach export --format csv\n"
             f"Ctrl-C stops everything.\n",
             flush=True,
         )

@@ -38,3 +38,21 @@ def kb():
     from bot import knowledge
 
     return knowledge.load()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Each log test runs on both: SQLite (the embedded default) and PostgreSQL (production)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'coach.db'}"
+    else:
+        from tests.databases import fresh_postgres_database
+
+        yield from fresh_postgres_database()
+
+
+@pytest.fixture
+def postgres_url():
+    from tests.databases import fresh_postgres_database
+
+    yield from fresh_postgres_database()

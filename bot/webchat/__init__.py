@@ -13,6 +13,7 @@ logger = logging.getLogger(__name__)
 
 PAGE = Path(__file__).with_name("index.html")
 MAX_BODY = 64 * 1024
+NO_REPLY = "the coach could not answer this time; your message was received, try again in a moment"
 
 
 def make_handler(rasa_webhook: str, timeout: float = 30.0):
@@ -38,7 +39,7 @@ def make_handler(rasa_webhook: str, timeout: float = 30.0):
                 payload = {
                     "sender": str(request["sender"])[:128],
                     "message": str(request["message"])[:4000],
-                    "metadata": {"language_hint": str(request.get("language_hint", ""))[:5]},
+                    "metadata": {"channel": "webchat", "language_hint": str(request.get("language_hint", ""))[:5]},
                 }
             except (ValueError, KeyError, TypeError):
                 return self._send(HTTPStatus.BAD_REQUEST, {"error": "expected JSON with sender and message"})
@@ -47,6 +48,8 @@ def make_handler(rasa_webhook: str, timeout: float = 30.0):
             except (urllib.error.URLError, OSError, ValueError) as error:
                 logger.warning("Rasa did not answer: %s", error)
                 return self._send(HTTPStatus.BAD_GATEWAY, {"error": "the coach is not reachable right now, try again in a moment"})
+            if not replies:  # every turn has a reply, so an empty one means a component failed
+                return self._send(HTTPStatus.BAD_GATEWAY, {"error": NO_REPLY})
             self._send(HTTPStatus.OK, replies)
 
         def _send(self, status: HTTPStatus, data) -> None:

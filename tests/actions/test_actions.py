@@ -59,3 +59,17 @@ def test_the_same_objection_twice_rotates_the_phrasing():
 def test_low_confidence_and_out_of_scope_never_get_an_objection_answer(intent):
     messages, slots = _run(_tracker(intent, "en", kb_entry=None))
     assert ".txt)" not in messages[0]["text"] and slots["kb_entry"] is None
+
+
+def test_the_reply_tells_the_log_its_language_and_knowledge_entry():
+    messages, _ = _run(_tracker("objection_no_time", "it"))
+    assert (messages[0]["language"], messages[0]["kb_entry"]) == ("it", "objection_no_time")
+    assert "erase_user_data" not in messages[0]
+
+
+def test_forget_is_asked_then_confirmed_and_the_reply_carries_the_erasure_mark():
+    asked, slots = _run(_tracker("request_forget", "en"))
+    assert slots["awaiting_confirmation"] == "forget" and "erase_user_data" not in asked[0]
+    confirmed, slots = _run(_tracker("affirm", "en", awaiting_confirmation="forget"))
+    assert confirmed[0]["erase_user_data"] is True
+    assert slots["awaiting_confirmation"] is None and slots["kb_entry"] is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.knowledge import LANGUAGES
-from bot.replies import ConversationState, compose
+from bot.replies import ConversationState, PrivacyPolicy, compose
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -66,9 +66,40 @@ def test_feedback_is_about_the_last_answer(kb):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("intent", ["greet", "ask_help", "ask_privacy", "bot_challenge", "out_of_scope", "goodbye"])
+@pytest.mark.parametrize("intent", ["greet", "ask_help", "bot_challenge", "out_of_scope", "goodbye"])
 def test_conversation_intents_are_answered_in_the_language(kb, intent, language):
     reply = compose(kb, intent, language, ConversationState())
     texts = kb.conversation[language].texts
-    key = {"ask_help": "help", "ask_privacy": "privacy"}.get(intent, intent)
+    key = {"ask_help": "help"}.get(intent, intent)
     assert reply.text.split("\n\n")[0] in texts[key]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_privacy_states_the_settings_in_force(kb, language):
+    texts = kb.conversation[language].texts
+    kept = compose(kb, "ask_privacy", language, ConversationState(), PrivacyPolicy(store_text=True, retention_days=180))
+    not_kept = compose(kb, "ask_privacy", language, ConversationState(), PrivacyPolicy(store_text=False, retention_days=30))
+    assert texts["privacy_text_kept"][0] in kept.text and "180" in kept.text
+    assert texts["privacy_text_not_kept"][0] in not_kept.text and "30" in not_kept.text
+    assert "/forget" in kept.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_forget_asks_first_and_erases_only_on_yes(kb, language):
+    texts = kb.conversation[language].texts
+    asked = compose(kb, "request_forget", language, ConversationState(kb_entry="objection_no_time"))
+    assert asked.text == texts["forget"][0] and not asked.erase
+    assert [b.payload for b in asked.buttons] == ["/affirm", "/deny"]
+    confirmed = compose(kb, "affirm", language, asked.state)
+    assert confirmed.erase and confirmed.text == texts["forgotten"][0]
+    assert confirmed.state == ConversationState()
+    declined = compose(kb, "deny", language, asked.state)
+    assert not declined.erase and declined.text == texts["forget_kept"][0]
+
+
+def test_a_yes_that_does_not_answer_the_forget_question_erases_nothing(kb):
+    asked = compose(kb, "request_forget", "en", ConversationState())
+    moved_on = compose(kb, "objection_no_time", "en", asked.state)
+    assert moved_on.state.awaiting is None
+    assert not compose(kb, "affirm", "en", moved_on.state).erase
+    assert not compose(kb, "affirm", "en", ConversationState()).erase

@@ -1,0 +1,1 @@
+"""Ways in: Rasa input channels and the connectors that feed them."""

@@ -1,0 +1,21 @@
+"""Alembic environment for the adoption log (`coach db upgrade`, or `alembic` with alembic.ini)."""
+from alembic import context
+
+from bot import settings
+from bot.log_store import Base, make_engine
+
+config = context.config
+
+
+def _run(connection) -> None:
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    with make_engine(config.get_main_option("sqlalchemy.url") or settings.load().log_db_url).connect() as connection:
+        _run(connection)

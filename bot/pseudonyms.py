@@ -1,0 +1,52 @@
+"""Pseudonymous user ids: a keyed HMAC of channel and user id.
+
+The coach's channel replaces the account id with this pseudonym at the door, so
+neither Rasa's tracker store nor the adoption log ever holds a Telegram number or
+a Slack member id. Without the key, nobody can go from a pseudonym back to a
+person or check a guess; the key is in the environment or in an untracked file
+that is generated on first use.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Optional
+
+PREFIX = "p-"
+_HEX_CHARS = 24  # 96 bits: no collisions among any realistic number of salespeople
+_PSEUDONYM = re.compile(rf"^{PREFIX}[0-9a-f]{{{_HEX_CHARS}}}$")
+
+
+def load_key(key: Optional[str], key_file: Path) -> bytes:
+    """The key from the environment, else from `key_file`, created (owner-only) if missing."""
+    if key:
+        return key.encode("utf-8")
+    try:
+        return key_file.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    generated = secrets.token_hex(32).encode("ascii")
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return key_file.read_bytes().strip()
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(generated)
+    return generated
+
+
+def is_pseudonym(user_id: str) -> bool:
+    return bool(_PSEUDONYM.match(user_id or ""))
+
+
+def pseudonym(key: bytes, channel: str, user_id: str) -> str:
+    """The same person in the same channel always gets the same pseudonym; ids already pseudonymous pass."""
+    if is_pseudonym(user_id):
+        return user_id
+    digest = hmac.new(key, f"{channel}:{user_id}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return PREFIX + digest[:_HEX_CHARS]

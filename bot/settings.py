@@ -1,0 +1,70 @@
+"""Run-time settings, read from the environment or an untracked `.env` file.
+
+One setting, DATABASE_URL, moves the coach from its embedded SQLite files to a
+production database: the adoption log and Rasa's tracker store then share it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR = PROJECT_ROOT / "var"
+DEFAULT_RETENTION_DAYS = 180
+
+
+def _load_dotenv() -> None:
+    # The environment wins over .env, so CI and deployments can override a developer's file.
+    from dotenv import load_dotenv
+
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _days(value: str) -> int:
+    if not value:
+        return DEFAULT_RETENTION_DAYS
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"COACH_RETENTION_DAYS must be a whole number of days (1 or more), not {value!r}")
+    return int(value)
+
+
+def _flag(value: Optional[str], default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class Settings:
+    log_db_url: str
+    tracker_db_url: str
+    store_text: bool
+    retention_days: int
+    secret_key: Optional[str]
+    secret_key_file: Path
+    teams_file: Path
+    outbox_file: Path
+
+
+def load(environ: Optional[Mapping[str, str]] = None) -> Settings:
+    if environ is None:
+        _load_dotenv()
+        environ = os.environ
+    database_url = environ.get("DATABASE_URL", "").strip()
+    var = Path(environ.get("COACH_VAR_DIR", str(VAR)))
+    return Settings(
+        log_db_url=database_url or f"sqlite:///{var / 'coach.db'}",
+        tracker_db_url=database_url or f"sqlite:///{var / 'tracker.db'}",
+        store_text=_flag(environ.get("COACH_STORE_TEXT"), default=True),
+        retention_days=_days(environ.get("COACH_RETENTION_DAYS", "").strip()),
+        secret_key=environ.get("COACH_SECRET_KEY") or None,
+        secret_key_file=Path(environ.get("COACH_SECRET_KEY_FILE", str(var / "secret.key"))),
+        teams_file=Path(environ.get("COACH_TEAMS_FILE", str(PROJECT_ROOT / "teams.yml"))),
+        outbox_file=Path(environ.get("COACH_OUTBOX_FILE", str(var / "outbox.db"))),
+    )

@@ -1,0 +1,102 @@
+"""Rasa's SQL tracker store, with the coach's privacy rules.
+
+- It lives in the database that DATABASE_URL names (var/tracker.db by default), so
+  conversations survive a restart and one setting moves everything to PostgreSQL.
+- With COACH_STORE_TEXT off, user messages are stored without their text.
+- When a reply carries the erasure mark (the user confirmed /forget), the whole
+  conversation is deleted instead of saved. This has to happen here: Rasa saves
+  the tracker after the action ran, so an action that deleted it itself would
+  see it written back a moment later.
+- `purge_before` applies the retention period to the stored events.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import delete, inspect
+from sqlalchemy.engine import make_url
+
+from bot import settings as coach_settings
+from bot.event_log import asks_erasure
+from bot.log_store import make_engine
+
+EVENTS = SQLTrackerStore.SQLEvent.__table__
+
+
+class PrivateSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, domain=None, event_broker=None, host: Optional[str] = None, **kwargs: Any) -> None:
+        current = coach_settings.load()
+        url = make_url(current.tracker_db_url)
+        self.store_text = current.store_text
+        if url.get_backend_name() == "sqlite":
+            make_engine(current.tracker_db_url).dispose()  # creates the folder of the file
+        super().__init__(
+            domain=domain,
+            dialect=url.drivername,
+            host=url.host,
+            port=url.port,
+            db=url.database,
+            username=url.username,
+            password=url.password,
+            query=dict(url.query) or None,
+            event_broker=event_broker,
+        )
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        if _erasure_confirmed(tracker):
+            await self.stream_events(tracker)  # the log records this turn, then erases behind it
+            self.erase(tracker.sender_id)
+            return
+        await super().save(tracker if self.store_text else without_user_text(tracker))
+
+    def erase(self, sender_id: str) -> int:
+        with self.session_scope() as session:
+            deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
+            session.commit()
+            return deleted
+
+
+def _erasure_confirmed(tracker: DialogueStateTracker) -> bool:
+    """A reply of the latest turn carries the erasure mark."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if asks_erasure(event.as_dict()):
+            return True
+    return False
+
+
+def without_user_text(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    events = [_without_text(event) if isinstance(event, UserUttered) else event for event in tracker.events]
+    return DialogueStateTracker.from_events(tracker.sender_id, events, slots=list(tracker.slots.values()))
+
+
+def _without_text(event: UserUttered) -> UserUttered:
+    parse_data = {key: value for key, value in (event.parse_data or {}).items() if key != "text"}
+    return UserUttered(
+        text=None,
+        intent=event.intent,
+        entities=event.entities,
+        parse_data=parse_data,
+        timestamp=event.timestamp,
+        input_channel=event.input_channel,
+        message_id=event.message_id,
+        metadata=event.metadata,
+    )
+
+
+def purge_before(url: str, before: dt.datetime) -> int:
+    """Delete the tracker events older than `before` (UTC); 0 if Rasa never created its table."""
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table(EVENTS.name):
+            return 0
+        cutoff = before.replace(tzinfo=dt.timezone.utc).timestamp()
+        with engine.begin() as connection:
+            return connection.execute(delete(EVENTS).where(EVENTS.c.timestamp < cutoff)).rowcount
+    finally:
+        engine.dispose()

@@ -93,16 +93,12 @@ class EventLog:
             intent=intent.get("name"),
         )
         self._remember(event.get("sender_id", ""), turn)
-        return LogRecord(
-            event_id=str(uuid.uuid4()),
-            ts=to_utc(event["timestamp"]),
-            user_id=turn.user_id,
-            direction="user",
-            channel=turn.channel,
-            team=turn.team,
+        return _record(
+            event,
+            turn,
+            "user",
             language=parse.get("language"),
             text=self._text(event.get("text")),
-            intent=turn.intent,
             confidence=_number(intent.get("confidence")),
             sentiment_label=sentiment.get("label"),
             sentiment_score=_number(sentiment.get("score")),
@@ -111,16 +107,12 @@ class EventLog:
     def _bot_record(self, event: Dict[str, Any]) -> LogRecord:
         metadata = event.get("metadata") or {}
         turn = self._turns.get(event.get("sender_id", "")) or _Turn(self.user_id(event), None, None, None)
-        return LogRecord(
-            event_id=str(uuid.uuid4()),
-            ts=to_utc(event["timestamp"]),
-            user_id=turn.user_id,
-            direction="bot",
-            channel=turn.channel,
-            team=turn.team,
+        return _record(
+            event,
+            turn,
+            "bot",
             language=metadata.get(LANGUAGE),
             text=event.get("text"),
-            intent=turn.intent,
             kb_entry=metadata.get(KB_ENTRY),
             feedback=metadata.get(FEEDBACK),
         )
@@ -130,6 +122,19 @@ class EventLog:
         self._turns.move_to_end(sender_id)
         while len(self._turns) > _REMEMBERED_CONVERSATIONS:
             self._turns.popitem(last=False)
+
+
+def _record(event: Dict[str, Any], turn: _Turn, direction: str, **fields: Any) -> LogRecord:
+    return LogRecord(
+        event_id=str(uuid.uuid4()),
+        ts=to_utc(event["timestamp"]),
+        user_id=turn.user_id,
+        direction=direction,
+        channel=turn.channel,
+        team=turn.team,
+        intent=turn.intent,
+        **fields,
+    )
 
 
 def _number(value: Any) -> Optional[float]:

@@ -30,7 +30,22 @@ $(STAMPS)/venv: requirements.lock pyproject.toml .python-version
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@mkdir -p $(STAMPS) var && touch $@
 
-setup: $(STAMPS)/venv
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+
+# The dashboard's chart library, from npm (package-lock.json), served by the app itself.
+$(STAMPS)/assets: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js (the dashboard's charts come from npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --silent
+	@mkdir -p $(STAMPS) && touch $@
+
+# Debian's Chromium for the dashboard's browser test; where it cannot be installed the test says so and skips.
+$(STAMPS)/browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { $(APT_INSTALL) chromium || { apt-get update -qq && $(APT_INSTALL) chromium; }; }; } || \
+	  echo "chromium not installed: the dashboard's browser test will be skipped"
+	@mkdir -p $(STAMPS) && touch $@
+
+setup: $(STAMPS)/venv $(STAMPS)/assets
 
 # --- the model: retrained only when its inputs change ---------------------------
 # --force because the sentiment analyzer's labelled files are outside Rasa's cache key.
@@ -41,11 +56,11 @@ $(MODEL): $(STAMPS)/venv $(MODEL_INPUTS)
 model: $(MODEL)
 
 # --- run -----------------------------------------------------------------------
-run: $(MODEL)
+run: $(MODEL) $(STAMPS)/assets
 	$(BIN)/python -m bot.run
 
 # --- test ----------------------------------------------------------------------
-test: $(MODEL)
+test: $(MODEL) $(STAMPS)/assets $(STAMPS)/browser
 	$(BIN)/rasa data validate --fail-on-warnings --data $(TRAIN_DATA)
 	$(BIN)/python -m pytest -q
 	$(BIN)/rasa test core --e2e --stories tests/test_conversations.yml --model $(MODEL) --fail-on-prediction-errors --out results/conversations
@@ -63,7 +78,7 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(STAMPS) models .rasa results var
+	rm -rf $(STAMPS) models .rasa results var node_modules
 
 # The E5 embeddings stay only while they beat the sparse features alone.
 compare: $(MODEL)

@@ -6,6 +6,8 @@
                                          the adoption log (fields: bot/export.py)
     coach purge [--days N]               delete what is older than the retention period
     coach db upgrade                     bring the log database to the current schema
+    coach demo-data [--weeks N] [--people N]   synthetic conversations for trying the dashboard
+    coach user add NAME --role lead|trainer|admin [--password-stdin] | list | remove NAME
 """
 from __future__ import annotations
 
@@ -176,6 +178,51 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_data(args: argparse.Namespace) -> int:
+    from bot import demo_data, knowledge
+    from bot.pseudonyms import load_key
+
+    current, store = _log_store()
+    key = load_key(current.secret_key, current.secret_key_file)
+    records = demo_data.generate(knowledge.load(), PROJECT_ROOT / "data" / "nlu", key, args.weeks, args.people)
+    added = demo_data.replace_demo_data(store, records)
+    print(f"coach: {added} demo rows ({args.people} people, {args.weeks} weeks) replace any earlier demo rows")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("Password (10+ characters): ")
+    if password != getpass.getpass("Again: "):
+        _fail("the two passwords differ")
+    return password
+
+
+def _user(args: argparse.Namespace) -> int:
+    from bot.dashboard.users import UserError, Users
+
+    _, store = _log_store()
+    users = Users(store.engine)
+    try:
+        if args.action == "add":
+            if not args.name or not args.role:
+                _fail("usage: coach user add NAME --role lead|trainer|admin")
+            user = users.add(args.name, _read_password(args.password_stdin), args.role)
+            print(f"coach: {user.username} can log in to the dashboard as {user.role}")
+        elif args.action == "remove":
+            users.remove(args.name or "")
+            print(f"coach: {args.name} removed")
+        else:
+            for user in users.all():
+                print(f"{user.username}\t{user.role}")
+    except UserError as error:
+        _fail(str(error))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coach", description="The CRM adoption coach's command line.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +259,18 @@ def build_parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="the log database")
     database.add_argument("action", choices=("upgrade",))
     database.set_defaults(handler=_db_upgrade)
+
+    demo = commands.add_parser("demo-data", help="fill the log with synthetic conversations (replaces earlier demo rows)")
+    demo.add_argument("--weeks", type=int, default=8)
+    demo.add_argument("--people", type=int, default=60)
+    demo.set_defaults(handler=_demo_data)
+
+    user = commands.add_parser("user", help="dashboard users")
+    user.add_argument("action", choices=("add", "list", "remove"))
+    user.add_argument("name", nargs="?")
+    user.add_argument("--role", choices=("lead", "trainer", "admin"))
+    user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user.set_defaults(handler=_user)
     return parser
 
 

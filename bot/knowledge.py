@@ -91,6 +91,7 @@ class KnowledgeBase:
     entries: Mapping[str, Entry]
     conversation: Mapping[str, ConversationTexts]
     documents: Mapping[str, str]
+    rules: Mapping[int, str]  # the titles of the 10-rules article (001), for adoption leads
 
     def entry(self, intent: str) -> Optional[Entry]:
         return self.entries.get(intent)
@@ -266,22 +267,27 @@ def _load_conversation(path: Path, root: Path, problems_out: List[str]) -> Optio
     return ConversationTexts(texts=texts, buttons=buttons, labels=labels)
 
 
-def _load_documents(path: Path, root: Path, problems_out: List[str]) -> Dict[str, str]:
+def _load_sources_file(path: Path, root: Path, problems_out: List[str]) -> Tuple[Dict[str, str], Dict[int, str]]:
+    """The documents' titles, and the titles of the 10-rules article's rules."""
     problems = _Problems(path, root)
     data = _read_mapping(path, problems) or {}
     documents = problems.mapping(data.get("documents"), "documents") if not problems.items else {}
     for name, title in documents.items():
         if not isinstance(title, str) or not title.strip():
             problems.add(f"documents.{name}", "must be the document's title")
+    rules = problems.mapping(data.get("rules"), "rules") if not problems.items else {}
+    missing = [n for n in RULE_NUMBERS if not isinstance(rules.get(n), str) or not rules[n].strip()]
+    if missing:
+        problems.add("rules", f"needs the title of every rule 1-10; missing: {', '.join(map(str, missing))}")
     problems_out.extend(problems.items)
-    return {str(k): str(v) for k, v in documents.items()}
+    return {str(k): str(v) for k, v in documents.items()}, {int(k): str(v) for k, v in rules.items()}
 
 
 def load(root: Path = DEFAULT_KNOWLEDGE_DIR) -> KnowledgeBase:
     """Loads and validates the whole knowledge base; raises KnowledgeError listing every problem."""
     root = Path(root)
     problems: List[str] = []
-    documents = _load_documents(root / "sources.yml", root, problems)
+    documents, rules = _load_sources_file(root / "sources.yml", root, problems)
     entries = {}
     answer_files = sorted((root / "answers").glob("*.yml"))
     if not answer_files:
@@ -295,4 +301,4 @@ def load(root: Path = DEFAULT_KNOWLEDGE_DIR) -> KnowledgeBase:
     }
     if problems:
         raise KnowledgeError(problems)
-    return KnowledgeBase(entries=entries, conversation=conversation, documents=documents)
+    return KnowledgeBase(entries=entries, conversation=conversation, documents=documents, rules=rules)

@@ -17,6 +17,7 @@ HOST = os.environ.get("COACH_HOST", "127.0.0.1")
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
 WEBCHAT_PORT = int(os.environ.get("WEBCHAT_PORT", "8000"))
+DASHBOARD_PORT = int(os.environ.get("DASHBOARD_PORT", "8050"))
 STARTUP_SECONDS = 180
 
 
@@ -55,6 +56,26 @@ def _stop(processes: Dict[str, subprocess.Popen]) -> None:
             process.kill()
 
 
+def _dashboard(current):
+    """The dashboard's server, and a note with the first admin's password if there was no user yet."""
+    import secrets
+
+    from werkzeug.serving import make_server
+
+    from bot.dashboard import create_app
+    from bot.dashboard.users import Users
+
+    app = create_app(current)
+    users = Users(app.extensions["coach"]["store"].engine)
+    note = ""
+    if not users.all():
+        password = secrets.token_urlsafe(12)
+        users.add("admin", password, "admin")
+        note = (f"  first dashboard login: admin / {password}  (shown once; add people with "
+                f".venv/bin/coach user add NAME --role lead)\n")
+    return make_server(HOST, DASHBOARD_PORT, app, threaded=True), note
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -83,18 +104,22 @@ def main() -> int:
         return 2
     processes: Dict[str, subprocess.Popen] = {}
     chat = webchat.serve(HOST, WEBCHAT_PORT, f"http://{HOST}:{RASA_PORT}/webhooks/rest/webhook")
+    dashboard, first_admin = _dashboard(settings.load())
     try:
         for name, command in _commands(model).items():
             processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT)
         _wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", processes)
         _wait_until_up(f"http://{HOST}:{RASA_PORT}/", processes)
         threading.Thread(target=chat.serve_forever, daemon=True).start()
+        threading.Thread(target=dashboard.serve_forever, daemon=True).start()
         print(
             f"\nThe CRM coach is running.\n"
             f"  web chat:    http://{HOST}:{WEBCHAT_PORT}/\n"
             f"  REST channel: http://{HOST}:{RASA_PORT}/webhooks/rest/webhook\n"
             f"  trainer's preview: .venv/bin/coach try \"non ho tempo per il CRM\"\n"
             f"  adoption log:      .venv/bin/coach export --format csv\n"
+            f"  dashboard:   http://{HOST}:{DASHBOARD_PORT}/  (try it on synthetic data: .venv/bin/coach demo-data)\n"
+            f"{first_admin}"
             f"Ctrl-C stops everything.\n",
             flush=True,
         )
@@ -109,6 +134,7 @@ def main() -> int:
         return 1
     finally:
         chat.server_close()
+        dashboard.server_close()
         _stop(processes)
 
 

@@ -18,7 +18,7 @@ from bot.knowledge import load
 from tests.conftest import ROOT
 
 MODEL = ROOT / "models" / "coach.tar.gz"
-PORTS = (5005, 5055, 8000)
+PORTS = (5005, 5055, 8000, 8050)
 CHAT = "http://127.0.0.1:8000"
 
 
@@ -75,6 +75,11 @@ def _say(sender: str, message: str, hint: str = ""):
     status, replies = _post(json.dumps({"sender": sender, "message": message, "language_hint": hint}).encode())
     assert status == 200, replies
     return replies
+
+
+def test_the_dashboard_is_served_next_to_the_chat_and_asks_for_a_login(product):
+    with urllib.request.urlopen("http://127.0.0.1:8050/", timeout=10) as response:
+        assert response.url.endswith("/login?next=/?") and b"Log in" in response.read()
 
 
 def test_the_web_chat_page_is_served(product):

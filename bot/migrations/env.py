@@ -2,6 +2,7 @@
 from alembic import context
 
 from bot import settings
+from bot.dashboard.users import UserRow  # noqa: F401 (its table belongs to the metadata)
 from bot.log_store import Base, make_engine
 
 config = context.config

@@ -6,9 +6,9 @@ from sqlalchemy import inspect
 from bot.log_store import LogRecord, LogStore
 
 
-def record(user="p-aaa", ts=None, **fields) -> LogRecord:
+def record(user="p-aaa", ts=None, direction="user", **fields) -> LogRecord:
     return LogRecord(
-        event_id=str(uuid.uuid4()), ts=ts or dt.datetime(2026, 11, 20, 9, 30), user_id=user, direction="user", **fields
+        event_id=str(uuid.uuid4()), ts=ts or dt.datetime(2026, 11, 20, 9, 30), user_id=user, direction=direction, **fields
     )
 
 

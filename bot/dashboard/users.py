@@ -1,0 +1,109 @@
+"""Who may open the dashboard, and what each role sees.
+
+- lead: aggregates only (overview, objections, answers);
+- trainer: also the not-understood messages and the pseudonymous conversations;
+- admin: everything, and manages the users.
+Passwords are stored as salted scrypt hashes (Werkzeug).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import List, Optional
+
+from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from bot.log_store import Base, utc_now
+
+ROLES = ("lead", "trainer", "admin")
+MIN_PASSWORD = 10
+_USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
+# Checked against when the user does not exist, so a wrong name costs as much time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+class UserError(ValueError):
+    pass
+
+
+class UserRow(Base):
+    __tablename__ = "dashboard_users"
+    __table_args__ = (UniqueConstraint("username", name="uq_dashboard_users_username"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(64), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+
+    def may(self, role: str) -> bool:
+        """True if this user has `role` or a role above it."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def _check(username: str, password: Optional[str], role: str) -> None:
+    if not _USERNAME.match(username or ""):
+        raise UserError("a username is 2-64 letters, digits or . _ @ -")
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+class Users:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, username: str, password: str, role: str) -> User:
+        _check(username, password, role)
+        row = UserRow(username=username, password_hash=generate_password_hash(password), role=role, created_at=utc_now())
+        try:
+            with Session(self.engine, future=True) as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            raise UserError(f"{username} already exists")
+        return User(username, role)
+
+    def authenticate(self, username: str, password: str) -> Optional[User]:
+        with Session(self.engine, future=True) as session:
+            row = session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none()
+        if row is None:
+            check_password_hash(_DUMMY_HASH, password)
+            return None
+        return User(row.username, row.role) if check_password_hash(row.password_hash, password) else None
+
+    def get(self, username: str) -> Optional[User]:
+        with Session(self.engine, future=True) as session:
+            row = session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none()
+        return User(row.username, row.role) if row else None
+
+    def all(self) -> List[User]:
+        with Session(self.engine, future=True) as session:
+            rows = session.execute(select(UserRow).order_by(UserRow.username)).scalars().all()
+        return [User(r.username, r.role) for r in rows]
+
+    def set_role(self, username: str, role: str) -> None:
+        _check(username, None, role)
+        self._guard_last_admin(username, new_role=role)
+        with Session(self.engine, future=True) as session, session.begin():
+            session.execute(update(UserRow).where(UserRow.username == username).values(role=role))
+
+    def remove(self, username: str) -> None:
+        self._guard_last_admin(username, new_role=None)
+        with Session(self.engine, future=True) as session, session.begin():
+            session.execute(delete(UserRow).where(UserRow.username == username))
+
+    def _guard_last_admin(self, username: str, new_role: Optional[str]) -> None:
+        admins = [u.username for u in self.all() if u.role == "admin"]
+        if admins == [username] and new_role != "admin":
+            raise UserError("the last admin cannot be removed or demoted: add another admin first")

@@ -62,7 +62,7 @@ run: $(MODEL) $(STAMPS)/assets
 # --- test ----------------------------------------------------------------------
 test: $(MODEL) $(STAMPS)/assets $(STAMPS)/browser
 	$(BIN)/rasa data validate --fail-on-warnings --data $(TRAIN_DATA)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 	$(BIN)/rasa test core --e2e --stories tests/test_conversations.yml --model $(MODEL) --fail-on-prediction-errors --out results/conversations
 	$(BIN)/coach eval --min-intent-f1 0.90
 

@@ -24,6 +24,7 @@ SLOT_KB_ENTRY = "kb_entry"
 SLOT_LAST_KEY = "last_reply_key"
 SLOT_LAST_VARIANT = "last_reply_variant"
 SLOT_AWAITING = "awaiting_confirmation"
+SLOT_CHOSEN_LANGUAGE = "chosen_language"
 
 
 def _state(tracker: Tracker) -> ConversationState:
@@ -38,7 +39,11 @@ def _state(tracker: Tracker) -> ConversationState:
 
 def _language(tracker: Tracker) -> str:
     parsed = tracker.latest_message or {}
-    return reply_language(parsed.get("language"), parsed.get("language_source"), tracker.get_slot(SLOT_LANGUAGE))
+    hint = (parsed.get("metadata") or {}).get("language_hint")
+    return reply_language(
+        parsed.get("language"), parsed.get("language_source"), tracker.get_slot(SLOT_LANGUAGE),
+        hint=hint, chosen=tracker.get_slot(SLOT_CHOSEN_LANGUAGE),
+    )
 
 
 def _utter(dispatcher: CollectingDispatcher, reply: Reply, language: str) -> None:
@@ -65,7 +70,8 @@ class ActionCoachReply(Action):
     ) -> List[Dict[Text, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         language = _language(tracker)
-        reply = compose(self.knowledge_base, intent, language, _state(tracker), self.privacy_policy)
+        chosen = tracker.get_slot(SLOT_CHOSEN_LANGUAGE)
+        reply = compose(self.knowledge_base, intent, language, _state(tracker), self.privacy_policy, chosen)
         _utter(dispatcher, reply, language)
         return [
             SlotSet(SLOT_LANGUAGE, language),

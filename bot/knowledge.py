@@ -39,6 +39,13 @@ CONVERSATION_KEYS = (
     "feedback_helpful",
     "feedback_not_helpful",
     "no_topic_yet",
+    "language_set",
+    "language_usage",
+    "unsupported_message",
+    "edited_message",
+    "not_allowed",
+    "joined",
+    "coach_unavailable",
 )
 BUTTON_KEYS = ("more", "tip", "helped", "not_helped", "erase", "keep")
 LABEL_KEYS = ("source", "more", "tip")

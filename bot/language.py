@@ -40,8 +40,19 @@ def identify(model: TextClassifier, text: str, hint: Optional[str] = None) -> Tu
     return best, GUESSED
 
 
-def reply_language(parsed: str, decided_by: Optional[str], remembered: Optional[str]) -> str:
-    """The text's language when it is clear, else the conversation's, else the parse's."""
+def reply_language(
+    parsed: Optional[str],
+    decided_by: Optional[str],
+    remembered: Optional[str],
+    hint: Optional[str] = None,
+    chosen: Optional[str] = None,
+) -> str:
+    """The user's choice (/lang) first; else the text's language when it is clear, else the
+    conversation's, else the channel's hint (a command like /start has no text), else the parse's."""
+    if chosen in LANGUAGES:
+        return chosen
     if decided_by == FROM_TEXT or remembered not in LANGUAGES:
+        if decided_by != FROM_TEXT and hint in LANGUAGES:
+            return hint
         return parsed if parsed in LANGUAGES else LANGUAGES[-1]
     return remembered

@@ -174,6 +174,7 @@ def compose(
     language: str,
     state: ConversationState,
     policy: PrivacyPolicy = PrivacyPolicy(),
+    chosen_language: Optional[str] = None,
 ) -> Reply:
     """The reply to `intent` in `language`; anything unknown is answered as not understood."""
     if state.awaiting == AWAITING_FORGET and intent in ("affirm", "deny"):
@@ -183,6 +184,9 @@ def compose(
         return _privacy(kb, language, state, policy)
     if intent == "request_forget":
         return _ask_to_forget(kb, language, state)
+    if intent == "set_language":
+        key = "language_set" if chosen_language else "language_usage"
+        return Reply(text=kb.conversation[language].texts[key][0], state=state)
     if intent in kb.entries:
         return _knowledge_answer(kb, intent, language, state)
     if intent in FOLLOW_UPS:

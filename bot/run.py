@@ -31,6 +31,19 @@ def _commands(model: Path) -> Dict[str, List[str]]:
     }
 
 
+def _connectors() -> Dict[str, List[str]]:
+    """The messaging connectors whose tokens are set (environment or .env)."""
+    from bot.channels.access import check_config, parse_ids
+
+    found = {}
+    if os.environ.get("TELEGRAM_TOKEN"):
+        check_config(parse_ids(os.environ.get("TELEGRAM_ALLOWED_USERS")), os.environ.get("TELEGRAM_JOIN_CODE") or None)
+        found["telegram"] = [sys.executable, "-m", "bot.channels.telegram"]
+    if os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_APP_TOKEN"):
+        found["slack"] = [sys.executable, "-m", "bot.channels.slack"]
+    return found
+
+
 def _wait_until_up(url: str, processes: Dict[str, subprocess.Popen]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -92,10 +105,11 @@ def main() -> int:
     try:
         knowledge.load()
         settings.load()
+        connectors = _connectors()
     except knowledge.KnowledgeError as error:
         print(f"The knowledge base has problems; fix them and run again.\n{error}", file=sys.stderr)
         return 2
-    except settings.SettingsError as error:
+    except (settings.SettingsError, ValueError) as error:  # a bad setting or connector configuration
         print(f"coach: {error}", file=sys.stderr)
         return 2
     model = PROJECT_ROOT / "models" / "coach.tar.gz"
@@ -110,6 +124,9 @@ def main() -> int:
             processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT)
         _wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", processes)
         _wait_until_up(f"http://{HOST}:{RASA_PORT}/", processes)
+        os.environ["COACH_REST_URL"] = f"http://{HOST}:{RASA_PORT}/webhooks/rest/webhook"
+        for name, command in connectors.items():
+            processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT)
         threading.Thread(target=chat.serve_forever, daemon=True).start()
         threading.Thread(target=dashboard.serve_forever, daemon=True).start()
         print(
@@ -120,6 +137,7 @@ def main() -> int:
             f"  adoption log:      .venv/bin/coach export --format csv\n"
             f"  dashboard:   http://{HOST}:{DASHBOARD_PORT}/  (try it on synthetic data: .venv/bin/coach demo-data)\n"
             f"{first_admin}"
+            f"  connectors:  {', '.join(connectors) or 'none (set TELEGRAM_TOKEN or SLACK_BOT_TOKEN + SLACK_APP_TOKEN, see README)'}\n"
             f"Ctrl-C stops everything.\n",
             flush=True,
         )

@@ -56,3 +56,7 @@ def postgres_url():
     from tests.databases import fresh_postgres_database
 
     yield from fresh_postgres_database()
+
+
+# The running product and the fake clouds, shared by the end-to-end modules.
+from tests.product import fake_slack, fake_telegram, product, product_env  # noqa: E402,F401

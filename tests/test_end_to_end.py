@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,50 +14,9 @@ import pytest
 
 from bot.knowledge import load
 from tests.conftest import ROOT
+from tests.product import MODEL, TEAM_MEMBER, port_in_use
 
-MODEL = ROOT / "models" / "coach.tar.gz"
-PORTS = (5005, 5055, 8000, 8050)
 CHAT = "http://127.0.0.1:8000"
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-TEAM_MEMBER = f"e2e-team-{uuid.uuid4()}"
-
-
-@pytest.fixture(scope="module")
-def product_env(tmp_path_factory):
-    """The product's own databases, key and teams file, in a folder of this test run."""
-    var = tmp_path_factory.mktemp("var")
-    (var / "teams.yml").write_text(f'north: ["webchat:{TEAM_MEMBER}"]\n')
-    overrides = {"COACH_VAR_DIR": str(var), "COACH_TEAMS_FILE": str(var / "teams.yml"), "RASA_TELEMETRY_ENABLED": "false"}
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "COACH_SECRET_KEY")}
-    return {**env, **overrides}
-
-
-@pytest.fixture(scope="module")
-def product(product_env):
-    if not MODEL.exists():
-        pytest.skip("no trained model: `make test` trains it first (make model)")
-    busy = [p for p in PORTS if _port_in_use(p)]
-    if busy:
-        pytest.skip(f"ports {busy} are in use (is `make run` running?)")
-    process = subprocess.Popen([sys.executable, "-m", "bot.run"], cwd=ROOT, env=product_env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 240
-    for line in process.stdout:
-        if "The CRM coach is running" in line:
-            break
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail("the product did not start")
-    yield process
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=60)
-    assert not any(_port_in_use(p) for p in PORTS), "a component outlived Ctrl-C"
 
 
 def _post(body: bytes):
@@ -192,7 +149,7 @@ def test_privacy_says_what_is_kept_and_forget_erases_the_log_and_the_conversatio
 def test_a_message_is_logged_even_when_the_action_server_is_down(tmp_path, product_env):
     """Rasa alone, its action server unreachable: no answer, but the message is in the log."""
     port = 5006
-    if not MODEL.exists() or _port_in_use(port):
+    if not MODEL.exists() or port_in_use(port):
         pytest.skip("needs the trained model and port 5006 free")
     env = {**product_env, "COACH_VAR_DIR": str(tmp_path)}
     endpoints = tmp_path / "endpoints.yml"
@@ -204,7 +161,7 @@ def test_a_message_is_logged_even_when_the_action_server_is_down(tmp_path, produ
     )
     try:
         deadline = time.monotonic() + 180
-        while not _port_in_use(port):
+        while not port_in_use(port):
             assert rasa.poll() is None and time.monotonic() < deadline, "Rasa did not start"
             time.sleep(1)
         request = urllib.request.Request(

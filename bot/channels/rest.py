@@ -19,6 +19,7 @@ from sanic.request import Request
 
 from bot import settings as coach_settings
 from bot.event_log import TEAM
+from bot.knowledge import LANGUAGES
 from bot.pseudonyms import load_key, pseudonym
 from bot.redaction import redact
 from bot.teams import TeamDirectory
@@ -45,9 +46,14 @@ def _metadata(body: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def as_command(text: str) -> str:
-    """'/privacy' (or '/privacy@CoachBot', as Telegram sends it in groups) -> '/ask_privacy'."""
-    word = text.strip().split(maxsplit=1)[0].split("@", 1)[0].lower() if text.strip() else ""
-    return COMMANDS.get(word, text)
+    """'/privacy' (or '/privacy@CoachBot', as Telegram sends it in groups) -> '/ask_privacy';
+    '/lang es' -> the set_language intent with its entity, so the choice lives in the tracker."""
+    words = text.strip().split()
+    command = words[0].split("@", 1)[0].lower() if words else ""
+    if command == "/lang":
+        choice = words[1].lower() if len(words) > 1 else ""
+        return f'/set_language{{"chosen_language": "{choice}"}}' if choice in LANGUAGES else "/set_language"
+    return COMMANDS.get(command, text)
 
 
 def clean_text(text: Any) -> str:

@@ -2,7 +2,8 @@
 from alembic import context
 
 from bot import settings
-from bot.dashboard.users import UserRow  # noqa: F401 (its table belongs to the metadata)
+from bot.channels.access import MemberRow  # noqa: F401 (tables belong to the metadata)
+from bot.dashboard.users import UserRow  # noqa: F401
 from bot.log_store import Base, make_engine
 
 config = context.config

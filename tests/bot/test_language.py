@@ -46,3 +46,15 @@ def test_the_reply_keeps_the_conversation_language_unless_the_text_is_clear():
     assert language.reply_language("es", language.FROM_TEXT, remembered="it") == "es"
     assert language.reply_language("es", language.FROM_HINT, remembered=None) == "es"
     assert language.reply_language(None, None, remembered=None) in language.LANGUAGES
+
+
+def test_a_chosen_language_wins_over_everything():
+    assert language.reply_language("it", "text", "es", hint="en", chosen="es") == "es"
+
+
+def test_a_command_in_a_new_conversation_follows_the_channels_hint():
+    # "/start" has no text to read: the Telegram or Slack locale decides the welcome's language.
+    assert language.reply_language(None, None, None, hint="es") == "es"
+    assert language.reply_language("it", "guess", None, hint="es") == "es"
+    assert language.reply_language("it", "text", None, hint="es") == "it"
+    assert language.reply_language(None, None, "it", hint="es") == "it"

@@ -103,3 +103,10 @@ def test_a_yes_that_does_not_answer_the_forget_question_erases_nothing(kb):
     assert moved_on.state.awaiting is None
     assert not compose(kb, "affirm", "en", moved_on.state).erase
     assert not compose(kb, "affirm", "en", ConversationState()).erase
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_language_choice_is_confirmed_and_a_bad_one_explained(kb, language):
+    texts = kb.conversation[language].texts
+    assert compose(kb, "set_language", language, ConversationState(), chosen_language=language).text == texts["language_set"][0]
+    assert compose(kb, "set_language", language, ConversationState()).text == texts["language_usage"][0]

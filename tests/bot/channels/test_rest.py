@@ -66,7 +66,9 @@ def test_an_invented_channel_name_falls_back_to_rest(channel):
 @pytest.mark.parametrize(
     "text, intent",
     [("/privacy", "/ask_privacy"), ("/forget", "/request_forget"), ("/privacy@CoachBot", "/ask_privacy"),
-     ("/help", "/ask_help"), ("/start", "/greet"), ("/ask_more", "/ask_more"), ("privacy please", "privacy please")],
+     ("/help", "/ask_help"), ("/start", "/greet"), ("/ask_more", "/ask_more"), ("privacy please", "privacy please"),
+     ("/lang es", '/set_language{"chosen_language": "es"}'), ("/lang@CoachBot EN", '/set_language{"chosen_language": "en"}'),
+     ("/lang", "/set_language"), ("/lang fr", "/set_language")],
 )
 def test_chat_commands_become_their_intents(text, intent):
     assert as_command(text) == intent

@@ -1,0 +1,184 @@
+"""The Telegram connector (python-telegram-bot 22): long polling by default, so it
+works from a laptop or behind a firewall; a webhook when TELEGRAM_WEBHOOK_URL is set.
+
+    python -m bot.channels.telegram       (make run starts it when TELEGRAM_TOKEN is set)
+
+Commands /start /help /privacy /forget /lang are passed on as text: the coach's REST
+channel turns them into intents, so every channel behaves the same. Buttons are an
+inline keyboard; a click sends the button's payload. In groups the bot answers only
+when mentioned or replied to.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import List, Optional
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot import settings as coach_settings
+from bot.channels.access import Access, AccessError, parse_ids
+from bot.channels.coach_client import CoachClient, CoachReply
+from bot.log_store import LogStore
+from bot.pseudonyms import load_key
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096  # Telegram's limit for one message
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str
+    coach_url: str
+    allowed: frozenset
+    join_code: Optional[str]
+    api_base_url: Optional[str] = None  # tests point this at a local Bot API server
+    webhook_url: Optional[str] = None
+    webhook_secret: Optional[str] = None
+    webhook_port: int = 8443
+
+    @classmethod
+    def from_environment(cls, environ=os.environ) -> "TelegramConfig":
+        return cls(
+            token=environ["TELEGRAM_TOKEN"],
+            coach_url=environ.get("COACH_REST_URL", "http://127.0.0.1:5005/webhooks/rest/webhook"),
+            allowed=parse_ids(environ.get("TELEGRAM_ALLOWED_USERS")),
+            join_code=environ.get("TELEGRAM_JOIN_CODE") or None,
+            api_base_url=environ.get("TELEGRAM_API_BASE_URL") or None,
+            webhook_url=environ.get("TELEGRAM_WEBHOOK_URL") or None,
+            webhook_secret=environ.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            webhook_port=int(environ.get("TELEGRAM_WEBHOOK_PORT", "8443")),
+        )
+
+
+def keyboard(reply: CoachReply) -> Optional[InlineKeyboardMarkup]:
+    if not reply.buttons:
+        return None
+    # Two buttons a row: readable on a phone.
+    buttons = [InlineKeyboardButton(title, callback_data=payload[:64]) for title, payload in reply.buttons]
+    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+
+
+def addressed_text(message: Message, bot_username: str, bot_id: int) -> Optional[str]:
+    """The text meant for the coach, or None when a group message is not addressed to it."""
+    text = message.text or ""
+    if message.chat.type == ChatType.PRIVATE:
+        return text
+    mention = f"@{bot_username}"
+    replied_to_bot = message.reply_to_message is not None and message.reply_to_message.from_user is not None \
+        and message.reply_to_message.from_user.id == bot_id
+    if mention.lower() in text.lower():
+        return re.sub(re.escape(mention), "", text, flags=re.IGNORECASE).strip()
+    return text if replied_to_bot else None
+
+
+class TelegramConnector:
+    def __init__(self, config: TelegramConfig, coach: CoachClient, access: Access) -> None:
+        self.config, self.coach, self.access = config, coach, access
+
+    def build(self) -> Application:
+        builder = ApplicationBuilder().token(self.config.token)
+        if self.config.api_base_url:
+            builder = builder.base_url(self.config.api_base_url).base_file_url(self.config.api_base_url)
+        application = builder.build()
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(MessageHandler(filters.UpdateType.EDITED, self.on_edited))
+        application.add_handler(MessageHandler(filters.ALL, self.on_message))
+        application.add_error_handler(self.on_error)
+        return application
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or user.is_bot:
+            return
+        locale = user.language_code
+        if message.text is None:
+            if message.chat.type == ChatType.PRIVATE:
+                await message.reply_text(self.coach.say("unsupported_message", locale))
+            return
+        text = addressed_text(message, context.bot.username, context.bot.id)
+        if text is None:
+            return
+        account = str(user.id)
+        if not self.access.is_allowed(account):
+            joined = self.access.try_join(account, text)
+            await message.reply_text(self.coach.say("joined" if joined else "not_allowed", locale))
+            return
+        await self._converse(message, account, text, locale)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query, user = update.callback_query, update.effective_user
+        await query.answer()
+        if user is None or not query.data or not self.access.is_allowed(str(user.id)):
+            return
+        if query.message is not None:
+            try:
+                # A button answers once: remove the keyboard so it cannot be clicked twice.
+                await query.edit_message_reply_markup(reply_markup=None)
+            except TelegramError as error:
+                logger.info("Could not remove a keyboard: %s", error)
+            await self._converse(query.message, str(user.id), query.data, user.language_code)
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.edited_message, update.effective_user
+        if message is not None and user is not None and message.chat.type == ChatType.PRIVATE:
+            await message.reply_text(self.coach.say("edited_message", user.language_code))
+
+    async def _converse(self, message: Message, account: str, text: str, locale: Optional[str]) -> None:
+        await message.chat.send_action("typing")
+        for reply in await self.coach.ask(account, text, locale):
+            parts = split(reply.text)
+            for index, part in enumerate(parts):
+                markup = keyboard(reply) if index == len(parts) - 1 else None  # buttons under the last part
+                await message.chat.send_message(part, reply_markup=markup)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        logger.error("Telegram update failed: %s", context.error.__class__.__name__, exc_info=context.error)
+
+
+def split(text: str) -> List[str]:
+    """Telegram's message limit, cut at paragraph or line ends where possible."""
+    parts, rest = [], text or "…"
+    while len(rest) > MAX_TEXT:
+        cut = max(rest.rfind("\n", 0, MAX_TEXT), rest.rfind(" ", 0, MAX_TEXT))
+        cut = cut if cut > MAX_TEXT // 2 else MAX_TEXT
+        parts.append(rest[:cut])
+        rest = rest[cut:].lstrip()
+    return parts + [rest]
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="telegram: %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        config = TelegramConfig.from_environment()
+        current = coach_settings.load()
+        store = LogStore(current.log_db_url)
+        store.migrate()
+        access = Access(CHANNEL, load_key(current.secret_key, current.secret_key_file), store.engine,
+                        config.allowed, config.join_code)
+    except (KeyError, AccessError, coach_settings.SettingsError) as error:
+        print(f"telegram: not started: {error}", file=sys.stderr)
+        return 2
+    application = TelegramConnector(config, CoachClient(config.coach_url, CHANNEL), access).build()
+    if config.webhook_url:
+        if not config.webhook_secret:
+            print("telegram: TELEGRAM_WEBHOOK_SECRET is required with a webhook", file=sys.stderr)
+            return 2
+        application.run_webhook(listen="0.0.0.0", port=config.webhook_port, webhook_url=config.webhook_url,
+                                secret_token=config.webhook_secret, allowed_updates=Update.ALL_TYPES)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

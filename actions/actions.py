@@ -1,7 +1,7 @@
 """The coach's one custom action: every intent is answered by bot.replies.compose.
 
 The action only translates between the tracker (slots, latest message) and the
-reply; the knowledge base is loaded once, when the action server starts.
+reply; the knowledge base follows the files (bot/knowledge_reload.py).
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import knowledge, settings
+from bot import settings
+from bot.knowledge_reload import LiveKnowledge
 from bot.event_log import reply_metadata
 from bot.language import reply_language
 from bot.replies import ConversationState, PrivacyPolicy, Reply, compose
@@ -59,7 +60,8 @@ def _privacy_policy() -> PrivacyPolicy:
 
 
 class ActionCoachReply(Action):
-    knowledge_base = knowledge.load()
+    # Reloaded within a second of a trainer's change; a broken file keeps the last good version.
+    knowledge = LiveKnowledge(settings.load().knowledge_dir)
     privacy_policy = _privacy_policy()
 
     def name(self) -> Text:
@@ -71,7 +73,7 @@ class ActionCoachReply(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         language = _language(tracker)
         chosen = tracker.get_slot(SLOT_CHOSEN_LANGUAGE)
-        reply = compose(self.knowledge_base, intent, language, _state(tracker), self.privacy_policy, chosen)
+        reply = compose(self.knowledge.get(), intent, language, _state(tracker), self.privacy_policy, chosen)
         _utter(dispatcher, reply, language)
         return [
             SlotSet(SLOT_LANGUAGE, language),

@@ -8,6 +8,8 @@
     coach db upgrade                     bring the log database to the current schema
     coach demo-data [--weeks N] [--people N]   synthetic conversations for trying the dashboard
     coach user add NAME --role lead|trainer|admin [--password-stdin] | list | remove NAME
+    coach train [--reload-url URL]       retrain; replace the model only if not worse on held-out data
+    coach kb check                       what each intent has, per language; exit 1 on gaps
 """
 from __future__ import annotations
 
@@ -223,6 +225,39 @@ def _user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    _quiet_libraries()
+    from bot import training
+
+    outcome = training.run(Path(args.config), Path(args.domain), [Path(d) for d in args.data], Path(args.tests),
+                           Path(args.model), args.tolerance)
+    for name, report in (("current model", outcome.current), ("new model", outcome.new)):
+        if report:
+            figures = ", ".join(f"{lang} {f.get('intent_macro_f1')}" for lang, f in report.items())
+            print(f"{name}: intent macro-F1 {figures}")
+    if not outcome.promoted:
+        print(f"coach: the new model is worse, kept the current one ({'; '.join(outcome.reasons)}); "
+              f"the candidate is {outcome.candidate}", file=sys.stderr)
+        return 1
+    print(f"coach: the new model replaced {args.model}")
+    if args.reload_url:
+        try:
+            training.reload_server(args.reload_url, Path(args.model))
+            print(f"coach: {args.reload_url} now runs the new model")
+        except OSError as error:
+            print(f"coach: could not reach {args.reload_url} ({error}); it will load the model on its next start",
+                  file=sys.stderr)
+    return 0
+
+
+def _kb_check(args: argparse.Namespace) -> int:
+    from bot import kb_check
+
+    report = kb_check.check(PROJECT_ROOT, Path(args.knowledge), Path(args.data))
+    print(kb_check.format_report(report))
+    return 1 if report.gaps else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coach", description="The CRM adoption coach's command line.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -271,6 +306,22 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--role", choices=("lead", "trainer", "admin"))
     user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     user.set_defaults(handler=_user)
+
+    retrain = commands.add_parser("train", help="retrain, compare on held-out data, keep the better model")
+    retrain.add_argument("--config", default=str(PROJECT_ROOT / "config.yml"))
+    retrain.add_argument("--domain", default=str(PROJECT_ROOT / "domain.yml"))
+    retrain.add_argument("--data", nargs="+", default=[str(PROJECT_ROOT / p) for p in ("data/nlu", "data/rules.yml", "data/stories.yml")])
+    retrain.add_argument("--tests", default=str(PROJECT_ROOT / "data" / "tests"))
+    retrain.add_argument("--model", default=str(DEFAULT_MODELS / "coach.tar.gz"), help="the model to compare with and replace")
+    retrain.add_argument("--tolerance", type=float, default=0.0, help="accept a drop of up to this much macro-F1")
+    retrain.add_argument("--reload-url", default=None, help="a running Rasa server to load the new model, e.g. http://127.0.0.1:5005")
+    retrain.set_defaults(handler=_train)
+
+    kb = commands.add_parser("kb", help="the knowledge base and training data, per intent and language")
+    kb.add_argument("action", choices=("check",))
+    kb.add_argument("--knowledge", default=str(PROJECT_ROOT / "knowledge"))
+    kb.add_argument("--data", default=str(PROJECT_ROOT / "data"))
+    kb.set_defaults(handler=_kb_check)
     return parser
 
 

@@ -103,8 +103,7 @@ def main() -> int:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
     try:
-        knowledge.load()
-        settings.load()
+        knowledge.load(settings.load().knowledge_dir)
         connectors = _connectors()
     except knowledge.KnowledgeError as error:
         print(f"The knowledge base has problems; fix them and run again.\n{error}", file=sys.stderr)

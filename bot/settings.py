@@ -50,6 +50,8 @@ class Settings:
     secret_key_file: Path
     teams_file: Path
     outbox_file: Path
+    knowledge_dir: Path
+    data_dir: Path
 
 
 def load(environ: Optional[Mapping[str, str]] = None) -> Settings:
@@ -67,4 +69,6 @@ def load(environ: Optional[Mapping[str, str]] = None) -> Settings:
         secret_key_file=Path(environ.get("COACH_SECRET_KEY_FILE", str(var / "secret.key"))),
         teams_file=Path(environ.get("COACH_TEAMS_FILE", str(PROJECT_ROOT / "teams.yml"))),
         outbox_file=Path(environ.get("COACH_OUTBOX_FILE", str(var / "outbox.db"))),
+        knowledge_dir=Path(environ.get("COACH_KNOWLEDGE_DIR", str(PROJECT_ROOT / "knowledge"))),
+        data_dir=Path(environ.get("COACH_DATA_DIR", str(PROJECT_ROOT / "data"))),
     )

@@ -3,6 +3,7 @@ clouds on 127.0.0.1 (the real client libraries talk to them) and its own databas
 from __future__ import annotations
 
 import collections
+import shutil
 import os
 import signal
 import socket
@@ -52,9 +53,13 @@ def fake_slack():
 def product_env(tmp_path_factory, fake_telegram, fake_slack):
     """The product's own databases, key and teams file in a folder of this run, and the fake clouds."""
     var = tmp_path_factory.mktemp("var")
+    # Trainers' edits in these tests go to copies, never to the repository's files.
+    shutil.copytree(ROOT / "knowledge", var / "knowledge")
+    shutil.copytree(ROOT / "data", var / "data")
     (var / "teams.yml").write_text(f'north: ["webchat:{TEAM_MEMBER}"]\n')
     overrides = {
-        "COACH_VAR_DIR": str(var), "COACH_TEAMS_FILE": str(var / "teams.yml"), "RASA_TELEMETRY_ENABLED": "false",
+        "COACH_VAR_DIR": str(var), "COACH_KNOWLEDGE_DIR": str(var / "knowledge"), "COACH_DATA_DIR": str(var / "data"),
+        "COACH_TEAMS_FILE": str(var / "teams.yml"), "RASA_TELEMETRY_ENABLED": "false",
         "TELEGRAM_TOKEN": fake_telegram.token, "TELEGRAM_API_BASE_URL": fake_telegram.base_url,
         "TELEGRAM_ALLOWED_USERS": ",".join(map(str, TELEGRAM_ALLOWED)), "TELEGRAM_JOIN_CODE": TELEGRAM_JOIN_CODE,
         "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test", "SLACK_API_BASE_URL": fake_slack.base_url,

@@ -13,7 +13,7 @@ from typing import List, Optional, Tuple
 
 import httpx
 
-from bot import knowledge
+from bot import knowledge, settings
 from bot.knowledge import LANGUAGES
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ class CoachClient:
         self.timeout = timeout
         self._async_http: Optional[httpx.AsyncClient] = None
         self._http = httpx.Client(timeout=timeout)
-        self.texts = {lang: texts.texts for lang, texts in knowledge.load().conversation.items()}
+        kb = knowledge.load(settings.load().knowledge_dir)
+        self.texts = {lang: texts.texts for lang, texts in kb.conversation.items()}
 
     def _body(self, account: str, text: str, locale: Optional[str]) -> dict:
         metadata = {"channel": self.channel}

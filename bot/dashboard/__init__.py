@@ -12,16 +12,18 @@ import hmac
 import io
 import json
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any, Callable, Dict, List, Optional
 
 from flask import Flask, Response, abort, flash, g, redirect, render_template, request, send_file, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from bot import knowledge
 from bot.dashboard import grouping, queries
+from bot.dashboard.guard import requires
+from bot.dashboard.trainer import trainer_pages
 from bot.dashboard.queries import Filters
 from bot.dashboard.users import ROLES, UserError, Users
+from bot.knowledge_editor import KnowledgeEditor
+from bot.knowledge_reload import LiveKnowledge
 from bot.log_store import LogStore
 from bot.settings import PROJECT_ROOT, Settings
 
@@ -95,7 +97,7 @@ def _session_key(settings: Settings) -> bytes:
     return hmac.new(secret, b"dashboard-session", hashlib.sha256).digest()
 
 
-def create_app(settings: Settings, store: Optional[LogStore] = None, kb: Optional[knowledge.KnowledgeBase] = None) -> Flask:
+def create_app(settings: Settings, store: Optional[LogStore] = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=_session_key(settings),
@@ -109,9 +111,11 @@ def create_app(settings: Settings, store: Optional[LogStore] = None, kb: Optiona
     store = store or LogStore(settings.log_db_url)
     store.migrate()
     users = Users(store.engine)
-    kb = kb or knowledge.load()
-    topics = dict(kb.topics("en"))
-    app.extensions["coach"] = {"store": store, "users": users}
+    live = LiveKnowledge(settings.knowledge_dir)  # follows the trainers' edits
+    app.extensions["coach"] = {"store": store, "users": users, "knowledge": live,
+                               "editor": KnowledgeEditor(settings.knowledge_dir, store.engine),
+                               "data_dir": settings.data_dir}
+    app.register_blueprint(trainer_pages)
 
     @app.after_request
     def _secure_headers(response: Response) -> Response:
@@ -128,20 +132,6 @@ def create_app(settings: Settings, store: Optional[LogStore] = None, kb: Optiona
         name = session.get("user")
         g.user = users.get(name) if name else None
 
-    def requires(role: str):
-        def decorate(view):
-            @wraps(view)
-            def guarded(*args, **kwargs):
-                if g.user is None:
-                    return redirect(url_for("login", next=request.full_path))
-                if not g.user.may(role):
-                    abort(403)
-                return view(*args, **kwargs)
-
-            return guarded
-
-        return decorate
-
     def page(template: str, **context: Any) -> str:
         filters = filters_from(request.args)
         return render_template(
@@ -157,7 +147,7 @@ def create_app(settings: Settings, store: Optional[LogStore] = None, kb: Optiona
 
     # Globals, not context: the chart macro is imported by the page templates.
     app.add_template_global(lambda rows: json.dumps(rows, default=str).replace("</", "<\\/"), "chart_data")
-    app.add_template_global(topics.get, "label")
+    app.add_template_global(lambda intent: dict(live.get().topics("en")).get(intent), "label")
 
     @app.route("/login", methods=["GET", "POST"])
     def login():
@@ -197,6 +187,7 @@ def create_app(settings: Settings, store: Optional[LogStore] = None, kb: Optiona
         counts = table("objections", filters)
         chosen = request.args.get("objection") or (counts[0]["intent"] if counts else None)
         args = {**request.args.to_dict(), "objection": chosen or ""}
+        kb = live.get()
         entry = kb.entry(chosen) if chosen else None
         breakdown = {
             name: TABLES[name].rows(store.engine, filters, args)
@@ -215,7 +206,10 @@ def create_app(settings: Settings, store: Optional[LogStore] = None, kb: Optiona
     @app.route("/not-understood")
     @requires("trainer")
     def not_understood():
-        return page("not_understood.html", groups=table("not_understood", filters_from(request.args)))
+        from bot.learning import domain_intents
+
+        return page("not_understood.html", groups=table("not_understood", filters_from(request.args)),
+                    intents=domain_intents())
 
     @app.route("/conversations")
     @requires("trainer")

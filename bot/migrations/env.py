@@ -4,6 +4,7 @@ from alembic import context
 from bot import settings
 from bot.channels.access import MemberRow  # noqa: F401 (tables belong to the metadata)
 from bot.dashboard.users import UserRow  # noqa: F401
+from bot.knowledge_editor import HistoryRow  # noqa: F401
 from bot.log_store import Base, make_engine
 
 config = context.config

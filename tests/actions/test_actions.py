@@ -30,7 +30,7 @@ def _run(tracker: Tracker):
 def test_an_objection_is_answered_from_the_knowledge_base_with_buttons():
     messages, slots = _run(_tracker("objection_no_time", "es"))
     assert len(messages) == 1
-    entry = ActionCoachReply.knowledge_base.entry("objection_no_time")
+    entry = ActionCoachReply.knowledge.get().entry("objection_no_time")
     assert messages[0]["text"].startswith(entry.answers["es"].short[0])
     assert "Fuente: «" in messages[0]["text"]
     assert [b["payload"] for b in messages[0]["buttons"]][:2] == ["/ask_more", "/ask_tip"]
@@ -39,7 +39,7 @@ def test_an_objection_is_answered_from_the_knowledge_base_with_buttons():
 
 def test_a_button_click_keeps_the_conversation_language_and_topic():
     messages, slots = _run(_tracker("ask_tip", "en", decided_by="guess", language="it", kb_entry="objection_no_time"))
-    tip = ActionCoachReply.knowledge_base.entry("objection_no_time").answers["it"].tip
+    tip = ActionCoachReply.knowledge.get().entry("objection_no_time").answers["it"].tip
     assert tip in messages[0]["text"] and slots["language"] == "it"
 
 

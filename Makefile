@@ -13,13 +13,14 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup model run test eval compare lock clean
+.PHONY: help setup model run test eval compare bench lock clean
 
 help:
 	@echo "make run    set up, train if needed, start the coach (web chat + Rasa + actions)"
 	@echo "make test   set up, train if needed, run every check and test"
 	@echo "make eval   held-out figures (intent, language, sentiment) per language"
 	@echo "make compare  the pipeline with and without E5 embeddings, on the held-out files"
+	@echo "make bench  the load benchmark against a bare rasa init bot (figures, no pass/fail)"
 
 # --- setup: a Python 3.10 venv with exactly the locked dependencies -------------
 $(STAMPS)/venv: requirements.lock pyproject.toml .python-version
@@ -68,6 +69,18 @@ test: $(MODEL) $(STAMPS)/assets $(STAMPS)/browser
 
 eval: $(MODEL)
 	$(BIN)/coach eval
+
+# Figures, not a test: the coach and a bare `rasa init` bot under the same load, and
+# one and two replicas behind nginx (Debian's package, installed here if it can be).
+$(STAMPS)/nginx:
+	@command -v nginx >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { $(APT_INSTALL) nginx-light || { apt-get update -qq && $(APT_INSTALL) nginx-light; }; }; } || \
+	  { echo "nginx not installed: run make bench BENCH_ARGS= (without --replicas)"; exit 1; }
+	@mkdir -p $(STAMPS) && touch $@
+
+BENCH_ARGS ?= --replicas
+bench: $(MODEL) $(STAMPS)/assets $(STAMPS)/nginx
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
 
 # Regenerate the lock file from requirements.in in a scratch venv.
 lock:

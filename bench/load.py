@@ -3,8 +3,8 @@ same way on their REST channels; figures are printed, nothing passes or fails.
 
     make bench            (= .venv/bin/python -m bench.load)
 
-For 1, 20 and 50 concurrent senders (each its own conversation, in it/es/en: objections,
-button clicks, small talk) it prints reply latency p50/p95/p99, messages per second,
+For 1, 20 and 50 concurrent senders (each holding conversations of six messages in
+it/es/en: objections, button clicks, small talk) it prints reply latency p50/p95/p99, messages per second,
 errors, and the peak memory of every process; then training times, whether every
 message reached the adoption log, and the ratios against the bare bot measured in the
 same run. With --replicas, throughput through nginx with one and two replicas
@@ -30,6 +30,8 @@ from typing import Dict, List, Optional
 
 import aiohttp
 
+from bot.run import ONE_THREAD_PER_PROCESS
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 REST = "http://127.0.0.1:{port}/webhooks/rest/webhook"
@@ -45,6 +47,7 @@ class Level:
     senders: int
     latencies: List[float] = field(default_factory=list)
     errors: int = 0
+    unanswered: int = 0  # HTTP 200 with no reply: the bare bot has no response for intents it does not know
     seconds: float = 0.0
 
     def row(self) -> Dict[str, float]:
@@ -52,7 +55,7 @@ class Level:
         pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
         return {"senders": self.senders, "messages": len(self.latencies), "p50_ms": pick(0.5), "p95_ms": pick(0.95),
                 "p99_ms": pick(0.99), "per_second": len(self.latencies) / self.seconds if self.seconds else 0.0,
-                "errors": self.errors}
+                "errors": self.errors, "no_reply": self.unanswered}
 
 
 def _free(port: int) -> bool:
@@ -68,6 +71,27 @@ def _wait_for_port(port: int, processes: List[subprocess.Popen], seconds: float 
         if time.monotonic() > deadline:
             raise RuntimeError(f"nothing answered on {port}")
         time.sleep(0.5)
+
+
+def _wait_until_answering(port: int, processes: List[subprocess.Popen], seconds: float = 300) -> None:
+    """Until a message gets a reply: an open port is not yet a bot that answers."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    body = json.dumps({"sender": "bench-probe", "message": "ciao"}).encode()
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise RuntimeError("a process stopped while starting")
+        try:
+            request = urllib.request.Request(REST.format(port=port), data=body, headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                if json.loads(response.read()):
+                    return
+        except (OSError, ValueError):
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"nothing answered on {port}")
 
 
 def _tree(pid: int) -> List[int]:
@@ -112,15 +136,18 @@ async def drive(port: int, senders: int, seconds: float) -> Level:
 
     async def sender(number: int, session: aiohttp.ClientSession) -> None:
         script = SCRIPTS[("it", "es", "en")[number % 3]]
-        conversation, turn = f"bench-{uuid.uuid4()}", 0
+        turn = 0
         while time.monotonic() < deadline:
+            if turn % len(script) == 0:  # a salesperson's conversation is short: a new one per script
+                conversation = f"bench-{uuid.uuid4()}"
             started = time.perf_counter()
             try:
                 async with session.post(REST.format(port=port), json={"sender": conversation, "message": script[turn % len(script)]}) as reply:
                     body = await reply.json()
-                    if reply.status != 200 or not body:
+                    if reply.status != 200:
                         level.errors += 1
                     else:
+                        level.unanswered += not body
                         level.latencies.append(time.perf_counter() - started)
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
                 level.errors += 1
@@ -152,12 +179,12 @@ def run_coach(levels: List[int], seconds: float, var: Path) -> Dict[str, object]
     process = subprocess.Popen([sys.executable, "-m", "bot.run"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for_port(8000, [process])  # the web chat opens last, when everything is up
+        _wait_until_answering(5005, [process])
         warm_up, *results = measure(5005, levels, seconds)
         memory = peak_memory(process.pid)
     finally:
         _stop(process)  # the log writer delivers what is left before it exits
-    answered = sum(len(level.latencies) for level in [warm_up, *results])
+    answered = sum(len(level.latencies) for level in [warm_up, *results]) + 1  # and the probe
     return {"levels": results, "memory": memory, "logged": _logged(var), "answered": answered}
 
 
@@ -192,7 +219,7 @@ def run_bare(levels: List[int], seconds: float, work: Path) -> Dict[str, object]
                                env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for_port(5005, [process])
+        _wait_until_answering(5005, [process])
         results = measure(5005, levels, seconds)[1:]
         memory = peak_memory(process.pid)
     finally:
@@ -219,7 +246,8 @@ def run_replicas(replicas: int, seconds: float, work: Path, database_url: str) -
     conf = conf.replace("        server 127.0.0.1:5101;\n        server 127.0.0.1:5102;\n", upstream)
     (nginx_dir / "nginx.conf").write_text(conf)
     base = {**os.environ, "DATABASE_URL": database_url, "COACH_SECRET_KEY": "bench", "COACH_VAR_DIR": str(work),
-            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "6", "RASA_TELEMETRY_ENABLED": "false"}
+            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "6", "RASA_TELEMETRY_ENABLED": "false",
+            **ONE_THREAD_PER_PROCESS}
     subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], env=base, cwd=ROOT, check=True, capture_output=True)
     processes = []
     try:
@@ -233,11 +261,11 @@ def run_replicas(replicas: int, seconds: float, work: Path, database_url: str) -
                  "--credentials", "credentials.yml", "--endpoints", "deploy/endpoints.yml"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for n in range(replicas):
-            _wait_for_port(5101 + n, processes)
             _wait_for_port(5151 + n, processes)
+            _wait_until_answering(5101 + n, processes)  # each replica answered once before it is measured
         processes.append(subprocess.Popen(["nginx", "-c", str(nginx_dir / "nginx.conf"), "-p", str(nginx_dir), "-g", "daemon off;"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        _wait_for_port(5100, processes)
+        _wait_until_answering(5100, processes)
         return measure(5100, [20], seconds)[1]
     finally:
         for process in processes:
@@ -264,12 +292,12 @@ def fresh_database(admin_url: str):
 
 def report(coach: Dict, bare: Optional[Dict], training: Optional[Dict], replicas: Dict[int, Level]) -> str:
     lines = ["", "== reply latency and throughput (REST channel, each sender its own conversation)",
-             f"{'bot':<6} {'senders':>7} {'messages':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'msg/s':>7} {'errors':>6}"]
+             f"{'bot':<6} {'senders':>7} {'messages':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'msg/s':>7} {'errors':>6} {'no reply':>8}"]
     for name, result in (("coach", coach), ("bare", bare)):
         for level in (result or {}).get("levels", []):
             r = level.row()
             lines.append(f"{name:<6} {r['senders']:>7} {r['messages']:>8} {r['p50_ms']:>8.0f} {r['p95_ms']:>8.0f} "
-                         f"{r['p99_ms']:>8.0f} {r['per_second']:>7.1f} {r['errors']:>6}")
+                         f"{r['p99_ms']:>8.0f} {r['per_second']:>7.1f} {r['errors']:>6} {r['no_reply']:>8}")
     if bare:
         lines.append("\n== ratios, coach / bare (latency: lower is better; throughput: higher is better)")
         for ours, theirs in zip(coach["levels"], bare["levels"]):

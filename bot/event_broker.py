@@ -59,8 +59,8 @@ class AdoptionLogBroker(EventBroker):
         except Exception:
             # Never let logging break the conversation; say loudly that a row is missing.
             logger.exception("Could not queue a %s event for the adoption log", event.get("event"))
-            return
-        self.writer.nudge()
+        # No nudge to the writer: it delivers in batches every half second. Waking it for
+        # every event cost a quarter of the server's CPU under load (measured with py-spy).
 
     async def close(self) -> None:
         self.writer.stop()

@@ -24,16 +24,19 @@ def train(texts: Sequence[str], languages: Sequence[str]) -> TextClassifier:
     return train_text_classifier(texts, languages, char_ngrams=(1, 4), word_ngrams=(1, 1))
 
 
-def _is_payload(text: str) -> bool:
+def is_payload(text: str) -> bool:
+    """A button or command payload (\"/ask_more\"): Rasa takes its intent from the text itself."""
     return text.lstrip().startswith("/")
 
 
 def identify(model: TextClassifier, text: str, hint: Optional[str] = None) -> Tuple[str, str]:
     """(language, how it was decided): from the text, from the channel's hint, or guessed."""
+    if is_payload(text):  # a button's payload says nothing about the language: skip the model
+        return (hint, FROM_HINT) if hint in LANGUAGES else (LANGUAGES[-1], GUESSED)
     probabilities = model.probabilities(text)
     best = max(probabilities, key=probabilities.get)
     letters = sum(ch.isalpha() for ch in text)
-    if not _is_payload(text) and letters >= MIN_LETTERS and probabilities[best] >= MIN_CONFIDENCE:
+    if letters >= MIN_LETTERS and probabilities[best] >= MIN_CONFIDENCE:
         return best, FROM_TEXT
     if hint in LANGUAGES:
         return hint, FROM_HINT

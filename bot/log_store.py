@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from sqlalchemy import Column, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine, delete, func, select
+from sqlalchemy import Column, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine, delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy.pool import QueuePool
 
 Base = declarative_base()
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -69,11 +70,26 @@ def make_engine(url: str) -> Engine:
     # pre_ping: after a database restart, pooled connections are dead; test before use.
     options = {"future": True, "pool_pre_ping": True}
     if url.startswith("sqlite"):
-        options["connect_args"] = {"timeout": 15}
+        # A pool of open connections: SQLAlchemy 1.4 opens and closes a file database's
+        # connection around every query otherwise (5% of the server's CPU under load).
+        options["connect_args"] = {"timeout": 15, "check_same_thread": False}
+        options["poolclass"] = QueuePool
         Path(url.split(":///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
     else:
         options["connect_args"] = {"connect_timeout": 5}
-    return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", sqlite_pragmas)
+    return engine
+
+
+def sqlite_pragmas(connection, record) -> None:
+    """WAL and synchronous=NORMAL: commits stay durable across a crash of the process,
+    without an fsync each (the embedded default's commits were a tenth of the server's CPU)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _insert_ignoring_duplicates(dialect: str):

@@ -139,9 +139,6 @@ class OutboxWriter:
         self._thread.start()
         return self
 
-    def nudge(self) -> None:
-        self._wake.set()
-
     def flush(self) -> bool:
         """Deliver now, in the caller's thread; False if the database could not be reached."""
         try:

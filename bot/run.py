@@ -19,6 +19,10 @@ ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
 WEBCHAT_PORT = int(os.environ.get("WEBCHAT_PORT", "8000"))
 DASHBOARD_PORT = int(os.environ.get("DASHBOARD_PORT", "8050"))
 STARTUP_SECONDS = 180
+# Concurrency comes from processes (and replicas), not from numeric libraries' threads: with
+# several processes on few cores those threads fight over them (two replicas on 2 cores went
+# from 9 to 37 msg/s with one thread each; the README's benchmark section has the figures).
+ONE_THREAD_PER_PROCESS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def _commands(model: Path) -> Dict[str, List[str]]:
@@ -101,6 +105,8 @@ def main() -> int:
     signal.signal(signal.SIGINT, _interrupt)
     os.chdir(PROJECT_ROOT)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    for name, value in ONE_THREAD_PER_PROCESS.items():
+        os.environ.setdefault(name, value)
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
     try:
         knowledge.load(settings.load().knowledge_dir)

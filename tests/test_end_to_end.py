@@ -153,7 +153,7 @@ def test_a_message_is_logged_even_when_the_action_server_is_down(tmp_path, produ
         pytest.skip("needs the trained model and port 5006 free")
     env = {**product_env, "COACH_VAR_DIR": str(tmp_path)}
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text((ROOT / "endpoints.yml").read_text().replace("localhost:5055", "127.0.0.1:9"))
+    endpoints.write_text((ROOT / "endpoints.yml").read_text().replace("127.0.0.1:5055", "127.0.0.1:9"))
     rasa = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "rasa"), "run", "--port", str(port), "--interface", "127.0.0.1", "--model", str(MODEL),
          "--credentials", "credentials.yml", "--endpoints", str(endpoints)],

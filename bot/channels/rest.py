@@ -17,6 +17,7 @@ from typing import Any, Dict, Optional
 from rasa.core.channels.rest import RestInput
 from sanic.request import Request
 
+from bot import rasa_tuning
 from bot import settings as coach_settings
 from bot.event_log import TEAM
 from bot.knowledge import LANGUAGES
@@ -68,6 +69,8 @@ class PrivateRestInput(RestInput):
         return "rest"
 
     def __init__(self, settings: Optional[coach_settings.Settings] = None) -> None:
+        # The one place our code runs when a Rasa server starts: apply its start-up tuning here.
+        rasa_tuning.apply()
         settings = settings or coach_settings.load()
         self.key = load_key(settings.secret_key, settings.secret_key_file)
         self.teams = TeamDirectory(settings.teams_file)

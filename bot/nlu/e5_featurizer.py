@@ -19,7 +19,8 @@ from rasa.shared.nlu.constants import TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.embeddings import embed
+from bot.embeddings import DIMENSIONS, embed
+from bot.language import is_payload
 
 BATCH_SIZE = 64
 
@@ -57,14 +58,22 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         with_text = [m for m in messages if m.get(TEXT) is not None]
-        for start in range(0, len(with_text), BATCH_SIZE):
-            batch = with_text[start : start + BATCH_SIZE]
+        # A button payload's intent comes from the payload itself (Rasa's RegexMessageHandler):
+        # embedding it would spend a third of the embedding time of a typical conversation for nothing.
+        for message in (m for m in with_text if is_payload(m.get(TEXT))):
+            self._add(message, np.zeros(DIMENSIONS, dtype=np.float32))
+        to_embed = [m for m in with_text if not is_payload(m.get(TEXT))]
+        for start in range(0, len(to_embed), BATCH_SIZE):
+            batch = to_embed[start : start + BATCH_SIZE]
             for message, vector in zip(batch, embed([m.get(TEXT) for m in batch])):
-                tokens = message.get(TEXT_TOKENS) or [None]
-                # One vector for the sentence; each token gets it too, so sequence models can use it.
-                sequence = np.tile(vector, (len(tokens), 1))
-                self.add_features_to_message(sequence, vector.reshape(1, -1), TEXT, message)
+                self._add(message, vector)
         return messages
+
+    def _add(self, message: Message, vector: np.ndarray) -> None:
+        tokens = message.get(TEXT_TOKENS) or [None]
+        # One vector for the sentence; each token gets it too, so sequence models can use it.
+        sequence = np.tile(vector, (len(tokens), 1))
+        self.add_features_to_message(sequence, vector.reshape(1, -1), TEXT, message)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self.process(training_data.training_examples)

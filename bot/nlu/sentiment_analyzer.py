@@ -15,6 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import embeddings, sentiment
+from bot.language import is_payload
 from bot.nlu.trained_model import TrainedModelComponent
 
 SENTIMENT = "sentiment"
@@ -43,7 +44,7 @@ class SentimentAnalyzer(TrainedModelComponent):
     def annotate(self, message: Message) -> None:
         text = message.get(TEXT) or ""
         # A button payload ("/ask_more") or an empty message expresses no feeling.
-        if text.lstrip().startswith("/") or not text.strip():
+        if is_payload(text) or not text.strip():
             result = sentiment.Sentiment("neutral", 0.0)
         else:
             result = sentiment.analyse(self.model, text, _embedding(message))

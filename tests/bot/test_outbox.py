@@ -32,7 +32,6 @@ def test_rows_written_during_an_outage_arrive_when_the_database_is_back(postgres
         for _ in range(n):
             sent.append(record())
             outbox.put(sent[-1])
-            writer.nudge()
 
     checker = LogStore(postgres_url)
     send(10)

@@ -110,6 +110,20 @@ def test_e5_featurizer_adds_a_normalised_sentence_embedding():
     assert sequence.features.shape == (3, 384)  # one row per token
 
 
+def test_e5_featurizer_does_not_embed_button_payloads(monkeypatch):
+    from bot.nlu import e5_featurizer
+
+    messages = [Message(data={"text": "/ask_more"}), Message(data={"text": "dimmi di più"})]
+    _, featurizer = _featurize(messages)
+    embedded = []
+    real_embed = e5_featurizer.embed
+    monkeypatch.setattr(e5_featurizer, "embed", lambda texts: embedded.extend(texts) or real_embed(texts))
+    featurizer.process(messages)
+    assert embedded == ["dimmi di più"]
+    payload, typed = (m.get_dense_features("text")[1].features[0] for m in messages)
+    assert payload.shape == typed.shape == (384,) and not payload.any() and typed.any()
+
+
 def test_linear_intent_classifier_ranks_intents_and_survives_persistence(tmp_path):
     from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 

@@ -13,7 +13,6 @@ same run. With --replicas, throughput through nginx with one and two replicas
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
 import json
 import os
@@ -31,6 +30,7 @@ from typing import Dict, List, Optional
 import aiohttp
 
 from bot.run import ONE_THREAD_PER_PROCESS
+from tests.databases import fresh_database  # a PostgreSQL database of the run's own
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -270,24 +270,6 @@ def run_replicas(replicas: int, seconds: float, work: Path, database_url: str) -
     finally:
         for process in processes:
             _stop(process)
-
-
-@contextlib.contextmanager
-def fresh_database(admin_url: str):
-    """A PostgreSQL database of the benchmark's own, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"coach_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield str(make_url(admin_url).set(database=name))
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def report(coach: Dict, bare: Optional[Dict], training: Optional[Dict], replicas: Dict[int, Level]) -> str:

@@ -5,6 +5,7 @@ trust auth, database `test`). Each test gets a database of its own, dropped afte
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -30,20 +31,27 @@ def postgres_unavailable() -> Optional[str]:
         engine.dispose()
 
 
-def fresh_postgres_database() -> Iterator[str]:
-    reason = postgres_unavailable()
-    if reason:
-        pytest.skip(reason)
+@contextlib.contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """A PostgreSQL database of its own (created through `admin_url`), dropped afterwards."""
     name = f"coach_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, future=True, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield str(make_url(POSTGRES_URL).set(database=name))
+        yield str(make_url(admin_url).set(database=name))
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def fresh_postgres_database() -> Iterator[str]:
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with fresh_database(POSTGRES_URL) as url:
+        yield url
 
 
 class TcpProxy:

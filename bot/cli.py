@@ -229,8 +229,14 @@ def _train(args: argparse.Namespace) -> int:
     _quiet_libraries()
     from bot import training
 
-    outcome = training.run(Path(args.config), Path(args.domain), [Path(d) for d in args.data], Path(args.tests),
-                           Path(args.model), args.tolerance)
+    from rasa.shared.exceptions import RasaException
+
+    try:
+        outcome = training.run(Path(args.config), Path(args.domain), [Path(d) for d in args.data], Path(args.tests),
+                               Path(args.model), args.tolerance)
+    except (RuntimeError, RasaException, OSError) as error:
+        _fail(f"training did not finish: {error}\nthe current model is unchanged; "
+              f"`.venv/bin/rasa data validate` names problems in the training data")
     for name, report in (("current model", outcome.current), ("new model", outcome.new)):
         if report:
             figures = ", ".join(f"{lang} {f.get('intent_macro_f1')}" for lang, f in report.items())

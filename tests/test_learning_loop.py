@@ -9,7 +9,6 @@ import sys
 import urllib.request
 import uuid
 
-import pytest
 
 from bot import learning
 from bot.training import reload_server

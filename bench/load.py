@@ -6,8 +6,8 @@ same way on their REST channels; figures are printed, nothing passes or fails.
 For 1, 20 and 50 concurrent senders (each holding conversations of six messages in
 it/es/en: objections, button clicks, small talk) it prints reply latency p50/p95/p99, messages per second,
 errors, and the peak memory of every process; then training times, whether every
-message reached the adoption log, and the ratios against the bare bot measured in the
-same run. With --replicas, throughput through nginx with one and two replicas
+message reached the adoption log, and the ratios against the bare bot. Both bots run at
+once and take turns, four short rounds per level, so a noisy neighbour slows both alike. With --replicas, throughput through nginx with one and two replicas
 (PostgreSQL tracker store and log, Redis lock store: deploy/).
 """
 from __future__ import annotations
@@ -35,6 +35,8 @@ from tests.databases import fresh_database  # a PostgreSQL database of the run's
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 REST = "http://127.0.0.1:{port}/webhooks/rest/webhook"
+COACH_PORT, BARE_PORT = 5005, 5006
+ROUNDS = 4
 SCRIPTS = {
     "it": ["non ho tempo per compilare il CRM", "/ask_more", "ciao, come va?", "/ask_tip", "ho paura che usino i dati per controllarmi", "grazie mille"],
     "es": ["los clientes son míos, no de la empresa", "/ask_tip", "hola", "/feedback_helpful", "nadie me ha enseñado a usarlo", "gracias"],
@@ -128,8 +130,9 @@ def _short(command: str) -> str:
     return command[:40]
 
 
-async def drive(port: int, senders: int, seconds: float) -> Level:
-    level = Level(senders)
+async def drive(port: int, level: Level, seconds: float) -> None:
+    """`level.senders` senders for `seconds`; latencies, errors and time add up into `level`."""
+    senders = level.senders
     deadline = time.monotonic() + seconds
     timeout = aiohttp.ClientTimeout(total=60)
     connector = aiohttp.TCPConnector(limit=senders)
@@ -156,13 +159,27 @@ async def drive(port: int, senders: int, seconds: float) -> Level:
     started = time.perf_counter()
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         await asyncio.gather(*(sender(n, session) for n in range(senders)))
-    level.seconds = time.perf_counter() - started
+    level.seconds += time.perf_counter() - started
+
+
+def warm_up(port: int) -> Level:
+    """The first requests load lazily-built parts: not measured."""
+    level = Level(2)
+    asyncio.run(drive(port, level, 3))
     return level
 
 
-def measure(port: int, levels: List[int], seconds: float) -> List[Level]:
-    """The warm-up (first requests load lazily-built parts) first, then each level."""
-    return [asyncio.run(drive(port, 2, 3))] + [asyncio.run(drive(port, n, seconds)) for n in levels]
+def measure(ports: Dict[str, int], levels: List[int], seconds: float) -> Dict[str, List[Level]]:
+    """Each level in ROUNDS short rounds, taking turns between the bots: a neighbour's burst on
+    a shared machine then slows both alike, and the ratios hold."""
+    results: Dict[str, List[Level]] = {name: [] for name in ports}
+    for senders in levels:
+        for name in ports:
+            results[name].append(Level(senders))
+        for _ in range(ROUNDS):
+            for name, port in ports.items():
+                asyncio.run(drive(port, results[name][-1], seconds / ROUNDS))
+    return results
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -173,23 +190,56 @@ def _stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
-def run_coach(levels: List[int], seconds: float, var: Path) -> Dict[str, object]:
+def start_coach(var: Path) -> subprocess.Popen:
     env = {**os.environ, "COACH_VAR_DIR": str(var), "RASA_TELEMETRY_ENABLED": "false"}
     env = {k: v for k, v in env.items() if not k.startswith(("TELEGRAM_", "SLACK_", "DATABASE_URL"))}
-    process = subprocess.Popen([sys.executable, "-m", "bot.run"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, "-m", "bot.run"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def init_bare(work: Path) -> float:
+    """`rasa init` creates and trains the bare bot; the seconds it took."""
+    work.mkdir(parents=True)
+    started = time.monotonic()
+    subprocess.run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(work)], cwd=work.parent,
+                   env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - started
+
+
+def start_bare(work: Path) -> subprocess.Popen:
+    return subprocess.Popen([str(BIN / "rasa"), "run", "--port", str(BARE_PORT), "--interface", "127.0.0.1",
+                             "--model", str(work / "models")], cwd=work,
+                            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run_bots(levels: List[int], seconds: float, work: Path, with_bare: bool) -> Dict[str, Dict[str, object]]:
+    """The coach as `make run` starts it and, if asked, the bare bot, both up, measured in turns."""
+    bare_training = init_bare(work / "bare") if with_bare else None
+    processes = {"coach": start_coach(work / "var")}
+    if with_bare:
+        processes["bare"] = start_bare(work / "bare")
+    ports = {"coach": COACH_PORT, "bare": BARE_PORT} if with_bare else {"coach": COACH_PORT}
     try:
-        _wait_until_answering(5005, [process])
-        warm_up, *results = measure(5005, levels, seconds)
-        memory = peak_memory(process.pid)
+        for name, port in ports.items():
+            _wait_until_answering(port, list(processes.values()))
+        warmed = warm_up(COACH_PORT)
+        if with_bare:
+            warm_up(BARE_PORT)
+        results = measure(ports, levels, seconds)
+        memory = {name: peak_memory(process.pid) for name, process in processes.items()}
     finally:
-        _stop(process)  # the log writer delivers what is left before it exits
-    answered = sum(len(level.latencies) for level in [warm_up, *results]) + 1  # and the probe
-    return {"levels": results, "memory": memory, "logged": _logged(var), "answered": answered}
+        for process in processes.values():
+            _stop(process)  # the coach's log writer delivers what is left before it exits
+    answered = sum(len(level.latencies) for level in [warmed, *results["coach"]]) + 1  # and the probe
+    coach = {"levels": results["coach"], "memory": memory["coach"], "logged": _logged(work / "var"), "answered": answered}
+    bare = {"levels": results["bare"], "memory": memory["bare"], "training_seconds": bare_training} if with_bare else None
+    return {"coach": coach, "bare": bare}
 
 
 def _logged(var: Path) -> Dict[str, int]:
-    """User messages in the adoption log, per conversation kind (bench vs warm-up), after delivery."""
+    """User messages in the adoption log, and rows not yet delivered, after the coach stopped."""
     import sqlite3
 
     with sqlite3.connect(var / "coach.db") as db:
@@ -205,26 +255,6 @@ def _outbox_left(var: Path) -> int:
         return 0
     with sqlite3.connect(path) as db:
         return db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
-
-
-def run_bare(levels: List[int], seconds: float, work: Path) -> Dict[str, object]:
-    work.mkdir(parents=True)
-    started = time.monotonic()
-    subprocess.run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(work)], cwd=work.parent,
-                   env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    training = time.monotonic() - started
-    process = subprocess.Popen([str(BIN / "rasa"), "run", "--port", "5005", "--interface", "127.0.0.1",
-                                "--model", str(work / "models")], cwd=work,
-                               env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_until_answering(5005, [process])
-        results = measure(5005, levels, seconds)[1:]
-        memory = peak_memory(process.pid)
-    finally:
-        _stop(process)
-    return {"levels": results, "memory": memory, "training_seconds": training}
 
 
 def train_coach(work: Path) -> Dict[str, float]:
@@ -266,7 +296,8 @@ def run_replicas(replicas: int, seconds: float, work: Path, database_url: str) -
         processes.append(subprocess.Popen(["nginx", "-c", str(nginx_dir / "nginx.conf"), "-p", str(nginx_dir), "-g", "daemon off;"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         _wait_until_answering(5100, processes)
-        return measure(5100, [20], seconds)[1]
+        warm_up(5100)
+        return measure({"replicas": 5100}, [20], seconds)["replicas"][0]
     finally:
         for process in processes:
             _stop(process)
@@ -316,18 +347,16 @@ def main() -> int:
     parser.add_argument("--replicas", action="store_true", help="also one and two replicas behind nginx (needs PostgreSQL, Redis, nginx)")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    if not all(_free(p) for p in (5005, 5055, 8000, 8050)):
-        print("bench: ports 5005, 5055, 8000 or 8050 are busy: stop `make run` first", file=sys.stderr)
+    if not all(_free(p) for p in (COACH_PORT, BARE_PORT, 5055, 8000, 8050)):
+        print(f"bench: ports {COACH_PORT}, {BARE_PORT}, 5055, 8000 or 8050 are busy: stop `make run` first", file=sys.stderr)
         return 2
     levels = [int(n) for n in args.levels.split(",")]
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as scratch:
         work = Path(scratch)
-        print(f"bench: the coach, {levels} senders, {args.seconds:.0f} s each ...", flush=True)
-        coach = run_coach(levels, args.seconds, work / "var")
-        bare = None
-        if not args.no_bare:
-            print("bench: the bare rasa init bot (init + train, then the same load) ...", flush=True)
-            bare = run_bare(levels, args.seconds, work / "bare")
+        print(f"bench: the coach{'' if args.no_bare else ' and a bare rasa init bot (init + train first)'}, "
+              f"{levels} senders, {args.seconds:.0f} s each, in {ROUNDS} rounds taking turns ...", flush=True)
+        bots = run_bots(levels, args.seconds, work, with_bare=not args.no_bare)
+        coach, bare = bots["coach"], bots["bare"]
         training = None if args.no_train else train_coach(work / "train")
         replicas = {}
         if args.replicas:

@@ -21,8 +21,19 @@ DASHBOARD_PORT = int(os.environ.get("DASHBOARD_PORT", "8050"))
 STARTUP_SECONDS = 180
 # Concurrency comes from processes (and replicas), not from numeric libraries' threads: with
 # several processes on few cores those threads fight over them (two replicas on 2 cores went
-# from 9 to 37 msg/s with one thread each; the README's benchmark section has the figures).
+# from 9 to 37 msg/s with one thread each), and BLAS threads cost more than they save on one
+# message's small matrices. The README's benchmark section has the figures.
 ONE_THREAD_PER_PROCESS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def numeric_threads(process: str) -> Dict[str, str]:
+    """One thread each, except the E5 encoder (OpenMP) in the one Rasa server `make run` starts:
+    with the cores to itself it embeds a message in half the time on 2 cores (12 ms to 6 ms),
+    and that is most of a single sender's wait. Settings in the environment win."""
+    threads = dict(ONE_THREAD_PER_PROCESS)
+    if process == "rasa":
+        threads["OMP_NUM_THREADS"] = str(len(os.sched_getaffinity(0)))
+    return {name: os.environ.get(name, value) for name, value in threads.items()}
 
 
 def _commands(model: Path) -> Dict[str, List[str]]:
@@ -105,8 +116,6 @@ def main() -> int:
     signal.signal(signal.SIGINT, _interrupt)
     os.chdir(PROJECT_ROOT)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    for name, value in ONE_THREAD_PER_PROCESS.items():
-        os.environ.setdefault(name, value)
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
     try:
         knowledge.load(settings.load().knowledge_dir)
@@ -126,12 +135,12 @@ def main() -> int:
     dashboard, first_admin = _dashboard(settings.load())
     try:
         for name, command in _commands(model).items():
-            processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT)
+            processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **numeric_threads(name)})
         _wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", processes)
         _wait_until_up(f"http://{HOST}:{RASA_PORT}/", processes)
         os.environ["COACH_REST_URL"] = f"http://{HOST}:{RASA_PORT}/webhooks/rest/webhook"
         for name, command in connectors.items():
-            processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT)
+            processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **numeric_threads(name)})
         threading.Thread(target=chat.serve_forever, daemon=True).start()
         threading.Thread(target=dashboard.serve_forever, daemon=True).start()
         print(

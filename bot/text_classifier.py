@@ -29,7 +29,8 @@ class TextClassifier:
         return tuple(str(label) for label in self.classifier.classes_)
 
     def features(self, texts: Sequence[str], embeddings: Optional[np.ndarray] = None):
-        sparse = self.vectorizer.transform(texts)
+        # FeatureUnion.transform's result without its joblib dispatch, a third of this call for one text.
+        sparse = hstack([vectorizer.transform(texts) for _, vectorizer in self.vectorizer.transformer_list]).tocsr()
         if not self.dense_weight:
             return sparse
         dense = embed(texts) if embeddings is None else embeddings

@@ -7,11 +7,15 @@
   conversation is deleted instead of saved. This has to happen here: Rasa saves
   the tracker after the action ran, so an action that deleted it itself would
   see it written back a moment later.
+- Rasa counts a conversation's stored events with a query on every save, to find the
+  new ones. The store remembers on the tracker how many it loaded (or last saved)
+  instead; a tracker it did not load itself still gets Rasa's count.
 - `purge_before` applies the retention period to the stored events.
 """
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any, Iterator, Optional
 
 from rasa.core.tracker_store import SQLTrackerStore
@@ -26,6 +30,9 @@ from bot.event_log import asks_erasure
 from bot.log_store import make_engine
 
 EVENTS = SQLTrackerStore.SQLEvent.__table__
+# On a tracker: how many of its events are in the store. Safe to trust between a load and the
+# save that follows because the lock store keeps anyone else from writing that conversation.
+_STORED = "_coach_events_in_store"
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
@@ -52,13 +59,20 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             self.engine = make_engine(current.tracker_db_url)
             self.sessionmaker = sessionmaker(bind=self.engine)
 
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            setattr(tracker, _STORED, len(tracker.events))
+        return tracker
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         if _erasure_confirmed(tracker):
             with self.session_scope() as session:
                 self._additional_events(session, tracker)  # the log records this turn, then erases behind it
             self.erase(tracker.sender_id)
-            return
-        await super().save(tracker if self.store_text else without_user_text(tracker))
+        else:
+            await super().save(tracker if self.store_text else without_user_text(tracker))
+        setattr(tracker, _STORED, len(tracker.events))
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Published by `_additional_events` instead: Rasa's default reloads and replays the whole
@@ -66,7 +80,11 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     def _additional_events(self, session, tracker: DialogueStateTracker) -> Iterator[Event]:
         """The events past what is stored, which `save` writes next; the event broker gets them here."""
-        events = list(super()._additional_events(session, tracker))
+        stored = getattr(tracker, _STORED, None)
+        if stored is None:
+            events = list(super()._additional_events(session, tracker))
+        else:
+            events = list(itertools.islice(tracker.events, stored, None))
         if self.event_broker is not None:
             for event in events:
                 self.event_broker.publish({"sender_id": tracker.sender_id, **event.as_dict()})
@@ -91,7 +109,10 @@ def _erasure_confirmed(tracker: DialogueStateTracker) -> bool:
 
 def without_user_text(tracker: DialogueStateTracker) -> DialogueStateTracker:
     events = [_without_text(event) if isinstance(event, UserUttered) else event for event in tracker.events]
-    return DialogueStateTracker.from_events(tracker.sender_id, events, slots=list(tracker.slots.values()))
+    copy = DialogueStateTracker.from_events(tracker.sender_id, events, slots=list(tracker.slots.values()))
+    if hasattr(tracker, _STORED):
+        setattr(copy, _STORED, getattr(tracker, _STORED))
+    return copy
 
 
 def _without_text(event: UserUttered) -> UserUttered:

@@ -142,10 +142,6 @@ def test_turns_sent_to_alternating_replicas_stay_in_order(replicas):
         assert _logged_user_messages(replicas, sender) == len(SCRIPT), "every message logged once"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known, open (issue 7): now and then one reply is lost (user, user, bot) because Rasa's call to the "
-    "action server fails with aiohttp 'Cannot write to closing transport' and Rasa drops that action's "
-    "events; the lock held (the messages were processed one after the other). Fix: retry that call"))
 def test_two_messages_of_one_conversation_at_once_are_processed_one_after_the_other(replicas):
     senders = [f"together-{uuid.uuid4()}" for _ in range(10)]
     asyncio.run(_at_once(senders))

@@ -12,9 +12,11 @@ Before Rasa sees the message:
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
 from sanic.request import Request
 
 from bot import rasa_tuning
@@ -78,6 +80,15 @@ class PrivateRestInput(RestInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "PrivateRestInput":
         return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+
+        @webhook.listener("after_server_stop")
+        async def close_action_server_connections(app: Any, loop: Any) -> None:
+            await rasa_tuning.close_action_server_connections()
+
+        return webhook
 
     def _extract_input_channel(self, req: Request) -> str:
         channel = str(_metadata(_body(req)).get("channel") or "").lower()

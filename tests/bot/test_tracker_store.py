@@ -65,6 +65,59 @@ def test_a_confirmed_forget_erases_the_conversation_and_still_streams_the_turn(s
     assert any(e.get("metadata", {}).get("erase_user_data") for e in broker.events if e["event"] == "bot")
 
 
+def _stored_events(store, sender):
+    with store.session_scope() as session:
+        rows = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).order_by(store.SQLEvent.id).all()
+        return [json.loads(row.data)["event"] for row in rows]
+
+
+@pytest.fixture
+def statements():
+    """Records the SQL sent through an engine: `sent = statements(engine)`."""
+    from sqlalchemy import event
+
+    seen, listening = [], []
+
+    def record(conn, cursor, statement, *rest):
+        seen.append(statement.lower())
+
+    def on(engine):
+        event.listen(engine, "before_cursor_execute", record)
+        listening.append(engine)
+        return seen
+
+    yield on
+    for engine in listening:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("store_text", [True, False])
+def test_each_turn_is_stored_once_without_counting_what_is_stored(store_for, statements, store_text):
+    broker = CollectingBroker()
+    store = store_for(store_text=store_text, broker=broker)
+    _run(store.save(_turn("p-1", "non ho tempo")))
+    sent = statements(store.engine)
+    for text in ("e poi?", "grazie"):
+        tracker = _run(store.retrieve("p-1"))
+        published = len(broker.events)
+        sent.clear()
+        _run(store.save(_turn("p-1", text, tracker=tracker)))
+        assert not any("count(" in statement for statement in sent), sent
+        assert len(broker.events) - published == 4  # this turn's events, once
+    assert _stored_events(store, "p-1") == ["action", "user", "slot", "bot"] * 3
+    assert [e.text for e in _run(store.retrieve("p-1")).events if isinstance(e, UserUttered)][-1] == (
+        "grazie" if store_text else None)
+
+
+def test_a_tracker_the_store_did_not_load_is_counted_as_rasa_does(store_for, statements):
+    store = store_for()
+    _run(store.save(_turn("p-1", "non ho tempo")))
+    sent = statements(store.engine)
+    _run(store.save(_turn("p-2", "altro utente")))
+    assert any("count(" in statement for statement in sent)
+    assert _stored_events(store, "p-2") == ["action", "user", "slot", "bot"]
+
+
 def test_with_text_storage_off_user_text_is_not_stored(store_for):
     store = store_for(store_text=False)
     _run(store.save(_turn("p-1", "il mio cliente Rossi non risponde")))

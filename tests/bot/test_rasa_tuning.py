@@ -2,6 +2,7 @@
 retry of a call whose connection broke, against a real HTTP server on 127.0.0.1."""
 import asyncio
 import json
+import socket
 from typing import List
 
 import pytest
@@ -159,8 +160,6 @@ def test_an_action_server_that_is_down_still_fails_with_rasas_message(tuned, unu
 
 @pytest.fixture
 def unused_tcp_port_url():
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

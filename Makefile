@@ -50,7 +50,7 @@ setup: $(STAMPS)/venv $(STAMPS)/assets
 
 # --- the model: retrained only when its inputs change ---------------------------
 # --force because the sentiment analyzer's labelled files are outside Rasa's cache key.
-MODEL_INPUTS := config.yml domain.yml $(shell find data/nlu data/sentiment -name '*.yml') data/rules.yml data/stories.yml $(shell find bot/nlu -name '*.py') bot/language.py bot/sentiment.py bot/text_classifier.py
+MODEL_INPUTS := config.yml domain.yml $(shell find data/nlu data/sentiment -name '*.yml') data/rules.yml data/stories.yml $(shell find bot/nlu -name "*.py")
 $(MODEL): $(STAMPS)/venv $(MODEL_INPUTS)
 	$(BIN)/rasa train --force --fixed-model-name coach --out models --data $(TRAIN_DATA)
 

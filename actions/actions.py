@@ -1,7 +1,7 @@
-"""The coach's one custom action: every intent is answered by bot.replies.compose.
+"""The coach's one custom action: every intent is answered by bot.knowledge.replies.compose.
 
 The action only translates between the tracker (slots, latest message) and the
-reply; the knowledge base follows the files (bot/knowledge_reload.py).
+reply; the knowledge base follows the files (bot/knowledge/reload.py).
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import settings
-from bot.knowledge_reload import LiveKnowledge
-from bot.event_log import reply_metadata
-from bot.language import reply_language
-from bot.replies import ConversationState, PrivacyPolicy, Reply, compose
+from bot.knowledge.reload import LiveKnowledge
+from bot.adoption_log.records import reply_metadata
+from bot.nlu.language import reply_language
+from bot.knowledge.replies import ConversationState, PrivacyPolicy, Reply, compose
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from typing import Dict, List, Optional
 
 import aiohttp
 
-from bot.run import ONE_THREAD_PER_PROCESS
+from bot.run import ONE_THREAD_PER_PROCESS, RASA as COACH_RASA
 from tests.databases import fresh_database  # a PostgreSQL database of the run's own
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,7 +123,7 @@ def peak_memory(pid: int) -> Dict[str, float]:
 
 
 def _short(command: str) -> str:
-    for marker, name in (("run actions", "action server"), ("bot.channels", "connector"), ("rasa run", "rasa server"),
+    for marker, name in (("run actions", "action server"), ("bot.channels", "connector"), ("rasa_plugins.start run", "rasa server"), ("rasa run", "rasa server"),
                          ("bot.run", "launcher + web chat + dashboard"), ("nginx", "nginx")):
         if marker in command:
             return name
@@ -284,10 +284,10 @@ def run_replicas(replicas: int, seconds: float, work: Path, database_url: str) -
         for n in range(replicas):
             env = {**base, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{5151 + n}/webhook",
                    "COACH_OUTBOX_FILE": str(work / f"outbox-{replicas}-{n}.db")}
-            processes.append(subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--port", str(5151 + n), "--actions", "actions"],
+            processes.append(subprocess.Popen([*COACH_RASA, "run", "actions", "--port", str(5151 + n), "--actions", "actions"],
                                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             processes.append(subprocess.Popen(
-                [str(BIN / "rasa"), "run", "--port", str(5101 + n), "--interface", "127.0.0.1", "--model", "models/coach.tar.gz",
+                [*COACH_RASA, "run", "--port", str(5101 + n), "--interface", "127.0.0.1", "--model", "models/coach.tar.gz",
                  "--credentials", "credentials.yml", "--endpoints", "deploy/endpoints.yml"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for n in range(replicas):

@@ -3,7 +3,7 @@
     coach try "message" [...] [--json]   what the bot understands and answers
     coach eval [--json]                  intent, language and sentiment figures on held-out files
     coach export --format csv|jsonl [--since DATE] [--output FILE]
-                                         the adoption log (fields: bot/export.py)
+                                         the adoption log (fields: bot/adoption_log/export.py)
     coach purge [--days N]               delete what is older than the retention period
     coach db upgrade                     bring the log database to the current schema
     coach demo-data [--weeks N] [--people N]   synthetic conversations for trying the dashboard
@@ -14,28 +14,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
-import logging
-import os
 import sys
 from pathlib import Path
 from typing import NoReturn, Optional, Sequence
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from bot.settings import PROJECT_ROOT
+
 DEFAULT_MODELS = PROJECT_ROOT / "models"
-
-
-def _quiet_libraries() -> None:
-    """The preview prints results, not library chatter (TensorFlow, Rasa's structured debug log)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_structlog(logging.ERROR)
-    for name in ("rasa", "tensorflow", "absl"):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _fail(message: str) -> NoReturn:
@@ -43,37 +30,28 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
-def latest_model(models: Path) -> Path:
-    candidates = sorted(Path(models).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not candidates:
-        _fail(f"no trained model in {models}/: run `make model` (or `make run`) first.")
-    return candidates[-1]
+def _model(args: argparse.Namespace) -> Path:
+    from bot.nlu.parser import NoModelError, latest_model
+
+    try:
+        return Path(args.model) if args.model else latest_model(Path(args.models))
+    except NoModelError as error:
+        _fail(str(error))
 
 
-def load_parser(model: Path):
-    """An NLU parser over the trained model: text (+ optional channel metadata) -> parse dict."""
-    _quiet_libraries()
-    from rasa.core.agent import Agent
+def _parser(args: argparse.Namespace):
+    from bot.nlu.parser import load_parser
 
-    from rasa.core.channels import UserMessage
-
-    agent = Agent.load(str(model))
-    loop = asyncio.new_event_loop()
-
-    def parse(text: str, metadata: Optional[dict] = None) -> dict:
-        message = UserMessage(text=text, metadata=metadata)
-        return loop.run_until_complete(agent.processor.parse_message(message))
-
-    return parse
+    return load_parser(_model(args))
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from bot import knowledge
-    from bot.language import reply_language
-    from bot.replies import ConversationState, compose
+    from bot.knowledge import base as knowledge
+    from bot.nlu.language import reply_language
+    from bot.knowledge.replies import ConversationState, compose
 
     kb = knowledge.load(Path(args.knowledge))
-    parse = load_parser(Path(args.model) if args.model else latest_model(Path(args.models)))
+    parse = _parser(args)
     state, remembered = ConversationState(), None
     for text in args.messages:
         parsed = parse(text)
@@ -109,9 +87,9 @@ def _human(result: dict) -> str:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from bot import evaluation
+    from bot.learning import evaluation
 
-    parse = load_parser(Path(args.model) if args.model else latest_model(Path(args.models)))
+    parse = _parser(args)
     report = evaluation.evaluate(parse, Path(args.tests))
     print(json.dumps(report, indent=2) if args.json else evaluation.format_report(report))
     failures = evaluation.below_targets(report, args.min_intent_f1, args.min_sentiment_f1)
@@ -133,8 +111,8 @@ def _since(value: str) -> dt.datetime:
 def _log_store():
     """The log database, with whatever the outbox still holds delivered first."""
     from bot import settings
-    from bot.log_store import LogStore
-    from bot.outbox import Outbox
+    from bot.adoption_log.store import LogStore
+    from bot.adoption_log.outbox import Outbox
 
     current = settings.load()
     store = LogStore(current.log_db_url)
@@ -151,7 +129,7 @@ def _database_errors():
 
 
 def _export(args: argparse.Namespace) -> int:
-    from bot import export
+    from bot.adoption_log import export
 
     _, store = _log_store()
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
@@ -165,7 +143,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from bot import retention
+    from bot.privacy import retention
 
     current, store = _log_store()
     purged = retention.purge(current, store, days=args.days)
@@ -181,12 +159,13 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
-    from bot import demo_data, knowledge
-    from bot.pseudonyms import load_key
+    from bot.adoption_log import demo_data
+    from bot.knowledge import base as knowledge
+    from bot.privacy.pseudonyms import load_key
 
     current, store = _log_store()
     key = load_key(current.secret_key, current.secret_key_file)
-    records = demo_data.generate(knowledge.load(), PROJECT_ROOT / "data" / "nlu", key, args.weeks, args.people)
+    records = demo_data.generate(knowledge.load(current.knowledge_dir), current.data_dir / "nlu", key, args.weeks, args.people)
     added = demo_data.replace_demo_data(store, records)
     print(f"coach: {added} demo rows ({args.people} people, {args.weeks} weeks) replace any earlier demo rows")
     return 0
@@ -226,8 +205,10 @@ def _user(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    _quiet_libraries()
-    from bot import training
+    from bot.learning import training
+    from bot.nlu.parser import quiet_libraries
+
+    quiet_libraries()
 
     from rasa.shared.exceptions import RasaException
 
@@ -257,7 +238,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _kb_check(args: argparse.Namespace) -> int:
-    from bot import kb_check
+    from bot.knowledge import check as kb_check
 
     report = kb_check.check(PROJECT_ROOT, Path(args.knowledge), Path(args.data))
     print(kb_check.format_report(report))
@@ -265,6 +246,9 @@ def _kb_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bot import settings
+
+    current = settings.load()  # the same knowledge and data folders as the servers
     parser = argparse.ArgumentParser(prog="coach", description="The CRM adoption coach's command line.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -275,12 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview = commands.add_parser("try", help="show intent, language, sentiment and the exact answer")
     preview.add_argument("messages", nargs="+", help="messages, read as one conversation")
     preview.add_argument("--json", action="store_true", help="one JSON object per message per line")
-    preview.add_argument("--knowledge", default=str(PROJECT_ROOT / "knowledge"))
+    preview.add_argument("--knowledge", default=str(current.knowledge_dir))
     with_model(preview)
     preview.set_defaults(handler=_preview)
 
     evaluate = commands.add_parser("eval", help="figures on the held-out files in data/tests/")
-    evaluate.add_argument("--tests", default=str(PROJECT_ROOT / "data" / "tests"))
+    evaluate.add_argument("--tests", default=str(current.data_dir / "tests"))
     evaluate.add_argument("--json", action="store_true")
     evaluate.add_argument("--min-intent-f1", type=float, default=None, help="exit 1 if a language is below")
     evaluate.add_argument("--min-sentiment-f1", type=float, default=None, help="exit 1 if a language is below")
@@ -316,8 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     retrain = commands.add_parser("train", help="retrain, compare on held-out data, keep the better model")
     retrain.add_argument("--config", default=str(PROJECT_ROOT / "config.yml"))
     retrain.add_argument("--domain", default=str(PROJECT_ROOT / "domain.yml"))
-    retrain.add_argument("--data", nargs="+", default=[str(PROJECT_ROOT / p) for p in ("data/nlu", "data/rules.yml", "data/stories.yml")])
-    retrain.add_argument("--tests", default=str(PROJECT_ROOT / "data" / "tests"))
+    retrain.add_argument("--data", nargs="+", default=[str(current.data_dir / p) for p in ("nlu", "rules.yml", "stories.yml")])
+    retrain.add_argument("--tests", default=str(current.data_dir / "tests"))
     retrain.add_argument("--model", default=str(DEFAULT_MODELS / "coach.tar.gz"), help="the model to compare with and replace")
     retrain.add_argument("--tolerance", type=float, default=0.0, help="accept a drop of up to this much macro-F1")
     retrain.add_argument("--reload-url", default=None, help="a running Rasa server to load the new model, e.g. http://127.0.0.1:5005")
@@ -325,8 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     kb = commands.add_parser("kb", help="the knowledge base and training data, per intent and language")
     kb.add_argument("action", choices=("check",))
-    kb.add_argument("--knowledge", default=str(PROJECT_ROOT / "knowledge"))
-    kb.add_argument("--data", default=str(PROJECT_ROOT / "data"))
+    kb.add_argument("--knowledge", default=str(current.knowledge_dir))
+    kb.add_argument("--data", default=str(current.data_dir))
     kb.set_defaults(handler=_kb_check)
     return parser
 

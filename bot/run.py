@@ -11,8 +11,10 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from bot.settings import PROJECT_ROOT
+
+# Rasa's command line with the coach's adjustments applied first (bot/rasa_plugins/start.py).
+RASA = [sys.executable, "-m", "bot.rasa_plugins.start"]
 HOST = os.environ.get("COACH_HOST", "127.0.0.1")
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
@@ -38,9 +40,9 @@ def numeric_threads(process: str) -> Dict[str, str]:
 
 def _commands(model: Path) -> Dict[str, List[str]]:
     return {
-        "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ACTIONS_PORT), "--actions", "actions"],
+        "actions": [*RASA, "run", "actions", "--port", str(ACTIONS_PORT), "--actions", "actions"],
         "rasa": [
-            str(BIN / "rasa"), "run", "--enable-api", "--interface", HOST, "--port", str(RASA_PORT),
+            *RASA, "run", "--enable-api", "--interface", HOST, "--port", str(RASA_PORT),
             "--model", str(model), "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
         ],
     }
@@ -109,13 +111,16 @@ def _interrupt(signum, frame) -> None:
 
 
 def main() -> int:
-    from bot import knowledge, settings, webchat
+    from bot.knowledge import base as knowledge
+    from bot import settings
+    from bot.channels import webchat
 
     # `kill` (SIGTERM) stops everything as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     os.chdir(PROJECT_ROOT)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ["ACTIONS_PORT"] = str(ACTIONS_PORT)  # endpoints.yml reads it
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
     try:
         knowledge.load(settings.load().knowledge_dir)

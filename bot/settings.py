@@ -8,9 +8,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The languages the coach understands and answers in; the last (English) is the fallback
+# when neither the text nor the user decides.
+LANGUAGES: Tuple[str, ...] = ("it", "es", "en")
 VAR = PROJECT_ROOT / "var"
 DEFAULT_RETENTION_DAYS = 180
 

@@ -35,7 +35,7 @@ def objection_intents(intents) -> list:
 
 @pytest.fixture(scope="session")
 def kb():
-    from bot import knowledge
+    from bot.knowledge import base as knowledge
 
     return knowledge.load()
 
@@ -59,4 +59,4 @@ def postgres_url():
 
 
 # The running product and the fake clouds, shared by the end-to-end modules.
-from tests.product import fake_slack, fake_telegram, product, product_env  # noqa: E402,F401
+from tests.system.product import fake_slack, fake_telegram, product, product_env  # noqa: E402,F401

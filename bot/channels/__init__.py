@@ -1,1 +1,3 @@
-"""Ways in: Rasa input channels and the connectors that feed them."""
+"""Where salespeople write: the Telegram connector (with its access control), the Slack
+connector, the Rasa client both share, and the local web chat. All of them reach the one
+Rasa server through the REST channel in `bot.rasa_plugins.rest_channel`."""

@@ -11,11 +11,10 @@ import hmac
 from typing import FrozenSet, Optional
 
 from sqlalchemy import Column, DateTime, String, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from bot.log_store import Base, utc_now
-from bot.pseudonyms import pseudonym
+from bot.db import Base, insert_ignoring_duplicates, utc_now
+from bot.privacy.pseudonyms import pseudonym
 
 
 class MemberRow(Base):
@@ -63,8 +62,7 @@ class Access:
         """True if `text` is the join code; the account is then a member from now on."""
         if self.join_code is None or not hmac.compare_digest(text.strip().encode(), self.join_code.encode()):
             return False
-        module = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        insert = module.insert(MemberRow.__table__).on_conflict_do_nothing(index_elements=["user_id"])
+        insert = insert_ignoring_duplicates(self.engine, MemberRow.__table__, ["user_id"])
         with self.engine.begin() as connection:
             connection.execute(insert, {"user_id": self._member_id(account), "joined_at": utc_now()})
         return True

@@ -21,7 +21,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.channels.coach_client import CoachClient, CoachReply
+from bot.channels.rasa_client import CoachClient, CoachReply
 
 logger = logging.getLogger(__name__)
 

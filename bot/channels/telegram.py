@@ -24,9 +24,9 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot import settings as coach_settings
 from bot.channels.access import Access, AccessError, parse_ids
-from bot.channels.coach_client import CoachClient, CoachReply
-from bot.log_store import LogStore
-from bot.pseudonyms import load_key
+from bot.channels.rasa_client import CoachClient, CoachReply
+from bot.adoption_log.store import LogStore
+from bot.privacy.pseudonyms import load_key
 
 logger = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from bot.dashboard.guard import requires
 from bot.dashboard.trainer import trainer_pages
 from bot.dashboard.queries import Filters
 from bot.dashboard.users import ROLES, UserError, Users
-from bot.knowledge_editor import KnowledgeEditor
-from bot.knowledge_reload import LiveKnowledge
-from bot.log_store import LogStore
+from bot.knowledge.editor import KnowledgeEditor
+from bot.knowledge.reload import LiveKnowledge
+from bot.adoption_log.store import LogStore
 from bot.settings import PROJECT_ROOT, Settings
 
 CHART_JS = PROJECT_ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.js"
@@ -91,7 +91,7 @@ def filters_from(args) -> Filters:
 
 
 def _session_key(settings: Settings) -> bytes:
-    from bot.pseudonyms import load_key
+    from bot.privacy.pseudonyms import load_key
 
     secret = load_key(settings.secret_key, settings.secret_key_file)
     return hmac.new(secret, b"dashboard-session", hashlib.sha256).digest()
@@ -206,7 +206,7 @@ def create_app(settings: Settings, store: Optional[LogStore] = None) -> Flask:
     @app.route("/not-understood")
     @requires("trainer")
     def not_understood():
-        from bot.learning import domain_intents
+        from bot.learning.examples import domain_intents
 
         return page("not_understood.html", groups=table("not_understood", filters_from(request.args)),
                     intents=domain_intents())

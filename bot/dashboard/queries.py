@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
-from bot.log_store import MessageRow
+from bot.adoption_log.store import MessageRow
 
 MIN_PEOPLE = 5
 NO_RATINGS = "no ratings yet"

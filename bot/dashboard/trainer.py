@@ -6,10 +6,10 @@ from typing import Any, Dict
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
-from bot import learning
+from bot.learning import examples as learning
 from bot.dashboard.guard import requires
-from bot.knowledge import LANGUAGES
-from bot.replies import ConversationState, compose
+from bot.settings import LANGUAGES
+from bot.knowledge.replies import ConversationState, compose
 
 trainer_pages = Blueprint("trainer", __name__)
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.log_store import Base, utc_now
+from bot.db import Base, utc_now
 
 ROLES = ("lead", "trainer", "admin")
 MIN_PASSWORD = 10

@@ -1,1 +1,3 @@
-"""Custom Rasa NLU components (Rasa 3 GraphComponent API)."""
+"""Understanding a message: the custom Rasa `GraphComponent`s named in config.yml
+(language, E5 embeddings, intent classifier, sentiment), the classifiers and embeddings
+they use, and `parser`, which loads a trained model for `coach try`, `eval` and `train`."""

@@ -19,8 +19,8 @@ from rasa.shared.nlu.constants import TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.embeddings import DIMENSIONS, embed
-from bot.language import is_payload
+from bot.nlu.embeddings import DIMENSIONS, embed
+from bot.nlu.language import is_payload
 
 BATCH_SIZE = 64
 

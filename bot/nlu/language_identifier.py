@@ -7,7 +7,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import language
+from bot.nlu import language
 from bot.nlu.trained_model import TrainedModelComponent
 
 LANGUAGE = "language"

@@ -14,8 +14,9 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import embeddings, sentiment
-from bot.language import is_payload
+from bot.nlu import embeddings
+from bot.nlu import sentiment
+from bot.nlu.language import is_payload
 from bot.nlu.trained_model import TrainedModelComponent
 
 SENTIMENT = "sentiment"

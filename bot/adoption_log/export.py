@@ -1,0 +1,52 @@
+"""`coach export`: the adoption log as CSV or JSON lines, with documented field names.
+
+ts               when (UTC, ISO 8601)
+user             pseudonymous user id (same person + channel = same id)
+channel          webchat, telegram, slack, rest
+team             from the adoption lead's teams.yml, empty if not mapped
+language         it, es, en (the reply's language on bot rows; empty for button clicks)
+direction        user (a message or a button click) or bot (the coach's reply)
+text             redacted message text; empty when storing text is switched off
+intent           what the message was recognised as (on bot rows: the intent answered)
+confidence       the NLU's confidence in that intent, 0-1 (user rows)
+sentiment_label  negative, neutral or positive (typed user messages)
+sentiment_score  -1 (negative) to 1 (positive)
+kb_entry         the knowledge-base entry a reply drew on (bot rows)
+feedback         helpful or not_helpful, on the reply that acknowledged the click
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from typing import IO, Any, Dict, Iterable
+
+from bot.adoption_log.store import LogRecord
+
+FIELDS = (
+    "ts", "user", "channel", "team", "language", "direction", "text", "intent",
+    "confidence", "sentiment_label", "sentiment_score", "kb_entry", "feedback",
+)
+FORMATS = ("csv", "jsonl")
+
+
+def as_row(record: LogRecord) -> Dict[str, Any]:
+    row = {name: getattr(record, name, None) for name in FIELDS}
+    row["user"] = record.user_id
+    row["ts"] = record.ts.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return row
+
+
+def write(records: Iterable[LogRecord], out: IO[str], fmt: str) -> int:
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=FIELDS)
+        writer.writeheader()
+        for count, record in enumerate(records, start=1):
+            writer.writerow(as_row(record))
+    elif fmt == "jsonl":
+        for count, record in enumerate(records, start=1):
+            out.write(json.dumps(as_row(record), ensure_ascii=False) + "\n")
+    else:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return count

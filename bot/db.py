@@ -1,0 +1,74 @@
+"""What every store of the coach shares: one declarative base, engines with the
+embedded database's settings, "insert, ignore duplicates" for both dialects, UTC time,
+and the Alembic migrations that own the schema.
+
+Each store declares its own tables on `Base` (the adoption log, dashboard users,
+knowledge history, Telegram members); `bot/migrations/` creates them all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Dict, Sequence
+
+from sqlalchemy import Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import declarative_base
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.dml import Insert
+
+Base = declarative_base()
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str) -> Engine:
+    # pre_ping: after a database restart, pooled connections are dead; test before use.
+    options: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        # A pool of open connections: SQLAlchemy 1.4 opens and closes a file database's
+        # connection around every query otherwise (the README's benchmark has the cost).
+        options["connect_args"] = {"timeout": 15, "check_same_thread": False}
+        options["poolclass"] = QueuePool
+        Path(url.split(":///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        options["connect_args"] = {"connect_timeout": 5}
+    engine = create_engine(url, **options)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", sqlite_pragmas)
+    return engine
+
+
+def sqlite_pragmas(connection: Any, record: Any) -> None:
+    """WAL and synchronous=NORMAL: commits stay durable across a crash of the process,
+    without an fsync each."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def insert_ignoring_duplicates(engine: Engine, table: Table, unique_columns: Sequence[str]) -> Insert:
+    """An INSERT that skips rows whose `unique_columns` are already stored (SQLite or PostgreSQL)."""
+    module = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing(index_elements=list(unique_columns))
+
+
+def migrate(engine: Engine) -> None:
+    """Brings the database to the current schema (all of the coach's tables)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def to_utc(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).replace(tzinfo=None)

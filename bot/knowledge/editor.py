@@ -1,0 +1,140 @@
+"""Editing an answer from the dashboard, safely: the files in knowledge/ stay the source
+of truth (reviewable in version control), every save passes the same validator as
+the files, and every version is kept with who saved it and when, for a one-click revert.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from ruamel.yaml import YAML
+from sqlalchemy import Column, DateTime, Integer, String, Text, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.knowledge import base as knowledge
+from bot.db import Base, utc_now
+
+FIELDS = ("topic", "short", "more", "tip", "for_leads")
+ORIGINAL = "(the file before the first edit)"
+
+
+class HistoryRow(Base):
+    __tablename__ = "kb_history"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    path = Column(String(255), nullable=False, index=True)
+    content = Column(Text, nullable=False)
+    author = Column(String(64), nullable=False)
+    note = Column(String(255), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+@dataclass(frozen=True)
+class Version:
+    id: int
+    author: str
+    note: str
+    created_at: object
+    content: str
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round trip: comments, order and quoting survive an edit
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # one line per text, as trainers write them
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+class KnowledgeEditor:
+    def __init__(self, root: Path, engine: Engine) -> None:
+        self.root = Path(root)
+        self.engine = engine
+
+    def answer_file(self, intent: str) -> Path:
+        path = self.root / "answers" / f"{intent}.yml"
+        if path.parent != self.root / "answers" or not path.exists():
+            raise KeyError(intent)
+        return path
+
+    def _relative(self, path: Path) -> str:
+        return str(path.relative_to(self.root))
+
+    def fields(self, intent: str, language: str) -> Dict[str, object]:
+        block = _yaml().load(self.answer_file(intent).read_text(encoding="utf-8")).get(language) or {}
+        return {name: (list(block.get(name) or []) if name == "short" else block.get(name, "")) for name in FIELDS}
+
+    def with_fields(self, intent: str, language: str, values: Dict[str, object]) -> str:
+        """The answer file's text with one language's fields replaced, everything else as it was."""
+        yaml = _yaml()
+        data = yaml.load(self.answer_file(intent).read_text(encoding="utf-8"))
+        block = data.setdefault(language, {})
+        for name in FIELDS:
+            if name == "short":
+                # Unchanged texts keep their original scalar (quoting), so the diff shows only the edit.
+                before = {str(text): text for text in block.get(name) or []}
+                block[name] = [before.get(t.strip(), t.strip()) for t in values.get(name) or [] if t.strip()]
+            elif str(block.get(name, "")) != str(values.get(name) or "").strip():
+                block[name] = str(values.get(name) or "").strip()
+        out = io.StringIO()
+        yaml.dump(data, out)
+        return out.getvalue()
+
+    def check(self, intent: str, text: str) -> "Checked":
+        """Validate the whole knowledge base as it would be with `text` saved for `intent`."""
+        with tempfile.TemporaryDirectory() as scratch:
+            copy = Path(scratch) / self.root.name
+            shutil.copytree(self.root, copy)
+            (copy / "answers" / f"{intent}.yml").write_text(text, encoding="utf-8")
+            try:
+                return Checked(knowledge.load(copy), [])
+            except knowledge.KnowledgeError as error:
+                return Checked(None, list(error.problems))
+
+    def save(self, intent: str, text: str, author: str, note: str = "edited") -> List[str]:
+        """Write the file if the knowledge base stays valid; returns the problems otherwise."""
+        problems = self.check(intent, text).problems
+        if problems:
+            return problems
+        path = self.answer_file(intent)
+        with Session(self.engine, future=True) as session, session.begin():
+            relative = self._relative(path)
+            if session.execute(select(HistoryRow.id).where(HistoryRow.path == relative)).first() is None:
+                session.add(HistoryRow(path=relative, content=path.read_text(encoding="utf-8"), author="files",
+                                       note=ORIGINAL, created_at=utc_now()))
+            session.add(HistoryRow(path=relative, content=text, author=author, note=note, created_at=utc_now()))
+        _write_atomically(path, text)
+        return []
+
+    def history(self, intent: str) -> List[Version]:
+        relative = self._relative(self.answer_file(intent))
+        with Session(self.engine, future=True) as session:
+            rows = session.execute(
+                select(HistoryRow).where(HistoryRow.path == relative).order_by(HistoryRow.id.desc())
+            ).scalars().all()
+        return [Version(r.id, r.author, r.note, r.created_at, r.content) for r in rows]
+
+    def revert(self, intent: str, version_id: int, author: str) -> List[str]:
+        version = next((v for v in self.history(intent) if v.id == version_id), None)
+        if version is None:
+            return [f"there is no version {version_id} of {intent}"]
+        return self.save(intent, version.content, author, note=f"reverted to version {version_id}")
+
+
+@dataclass(frozen=True)
+class Checked:
+    kb: Optional[knowledge.KnowledgeBase]
+    problems: Sequence[str]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # The action server may read the file at any moment: it sees the old or the new, never half.
+    scratch = path.with_name(f".{path.name}.saving")
+    scratch.write_text(text, encoding="utf-8")
+    os.replace(scratch, path)

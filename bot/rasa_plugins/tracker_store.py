@@ -1,0 +1,126 @@
+"""Rasa's SQL tracker store, with the coach's privacy rules.
+
+- It lives in the database that DATABASE_URL names (var/tracker.db by default), so
+  conversations survive a restart and one setting moves everything to PostgreSQL.
+- With COACH_STORE_TEXT off, user messages are stored without their text.
+- When a reply carries the erasure mark (the user confirmed /forget), the whole
+  conversation is deleted instead of saved. This has to happen here: Rasa saves
+  the tracker after the action ran, so an action that deleted it itself would
+  see it written back a moment later.
+- Rasa counts a conversation's stored events with a query on every save, to find the
+  new ones. The store remembers on the tracker how many it loaded (or last saved)
+  instead; a tracker it did not load itself still gets Rasa's count.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterator, Optional
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.engine import make_url
+
+from bot import settings as coach_settings
+from bot.adoption_log.records import asks_erasure
+from bot.db import make_engine
+
+# On a tracker: how many of its events are in the store. Safe to trust between a load and the
+# save that follows because the lock store keeps anyone else from writing that conversation.
+_STORED = "_coach_events_in_store"
+
+
+class PrivateSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, domain=None, event_broker=None, host: Optional[str] = None, **kwargs: Any) -> None:
+        current = coach_settings.load()
+        url = make_url(current.tracker_db_url)
+        self.store_text = current.store_text
+        if url.get_backend_name() == "sqlite":
+            make_engine(current.tracker_db_url).dispose()  # creates the folder of the file
+        super().__init__(
+            domain=domain,
+            dialect=url.drivername,
+            host=url.host,
+            port=url.port,
+            db=url.database,
+            username=url.username,
+            password=url.password,
+            query=dict(url.query) or None,
+            event_broker=event_broker,
+        )
+        if url.get_backend_name() == "sqlite":
+            # Rasa's engine reconnects to the file for every query; ours keeps a pool (bot/adoption_log/store.py).
+            self.engine.dispose()
+            self.engine = make_engine(current.tracker_db_url)
+            self.sessionmaker = sessionmaker(bind=self.engine)
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            setattr(tracker, _STORED, len(tracker.events))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        if _erasure_confirmed(tracker):
+            with self.session_scope() as session:
+                self._additional_events(session, tracker)  # the log records this turn, then erases behind it
+            self.erase(tracker.sender_id)
+        else:
+            await super().save(tracker if self.store_text else without_user_text(tracker))
+        setattr(tracker, _STORED, len(tracker.events))
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Published by `_additional_events` instead: Rasa's default reloads and replays the whole
+        stored conversation to find the new events, a second time per message (3% of the CPU)."""
+
+    def _additional_events(self, session, tracker: DialogueStateTracker) -> Iterator[Event]:
+        """The events past what is stored, which `save` writes next; the event broker gets them here."""
+        stored = getattr(tracker, _STORED, None)
+        if stored is None:
+            events = list(super()._additional_events(session, tracker))
+        else:
+            events = list(itertools.islice(tracker.events, stored, None))
+        if self.event_broker is not None:
+            for event in events:
+                self.event_broker.publish({"sender_id": tracker.sender_id, **event.as_dict()})
+        return iter(events)
+
+    def erase(self, sender_id: str) -> int:
+        with self.session_scope() as session:
+            deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
+            session.commit()
+            return deleted
+
+
+def _erasure_confirmed(tracker: DialogueStateTracker) -> bool:
+    """A reply of the latest turn carries the erasure mark."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if asks_erasure(event.as_dict()):
+            return True
+    return False
+
+
+def without_user_text(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    events = [_without_text(event) if isinstance(event, UserUttered) else event for event in tracker.events]
+    copy = DialogueStateTracker.from_events(tracker.sender_id, events, slots=list(tracker.slots.values()))
+    if hasattr(tracker, _STORED):
+        setattr(copy, _STORED, getattr(tracker, _STORED))
+    return copy
+
+
+def _without_text(event: UserUttered) -> UserUttered:
+    parse_data = {key: value for key, value in (event.parse_data or {}).items() if key != "text"}
+    return UserUttered(
+        text=None,
+        intent=event.intent,
+        entities=event.entities,
+        parse_data=parse_data,
+        timestamp=event.timestamp,
+        input_channel=event.input_channel,
+        message_id=event.message_id,
+        metadata=event.metadata,
+    )
+

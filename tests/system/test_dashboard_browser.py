@@ -1,0 +1,68 @@
+"""A real browser: Debian's headless Chromium, driven by Playwright, on the dashboard over demo data."""
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.unit.dashboard.conftest import PASSWORDS
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DRAWN = """() => [...document.querySelectorAll('canvas[data-chart]')].map((canvas) => {
+  const chart = Chart.getChart(canvas);
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let inked = 0;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
+  return {name: canvas.dataset.chart, chart: !!chart, points: chart ? chart.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0) : 0, inked};
+})"""
+
+
+@pytest.fixture(scope="module")
+def served(app):
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it where apt-get is available)")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def chromium_page():
+    """A fresh page in Debian's headless Chromium (skips where it is not installed)."""
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it where apt-get is available)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser.new_page(viewport={"width": 1280, "height": 1000})
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(served):
+    yield from chromium_page()
+
+
+def test_a_lead_logs_in_sees_the_charts_drawn_and_filters_them(served, page, tmp_path):
+    page.goto(f"{served}/?start=2026-09-20&end=2026-11-20")
+    assert "/login" in page.url
+    page.fill("input[name=username]", "luca")
+    page.fill("input[name=password]", PASSWORDS["luca"][1])
+    page.click("form.login button")
+    page.wait_for_selector("#chart-objections_weekly")
+    assert "start=2026-09-20" in page.url, "the login returns to the page asked for"
+    charts = {c["name"]: c for c in page.evaluate(DRAWN)}
+    assert set(charts) == {"objections_weekly", "sentiment_weekly"}
+    assert all(c["chart"] and c["points"] > 0 and c["inked"] > 1000 for c in charts.values()), charts
+    everyone = charts["objections_weekly"]["points"]
+
+    page.select_option("select[name=language]", "es")
+    page.click("#filters button")
+    page.wait_for_url("**language=es**")
+    filtered = {c["name"]: c for c in page.evaluate(DRAWN)}
+    assert 0 < filtered["objections_weekly"]["points"] < everyone
+    assert page.input_value("select[name=language]") == "es"
+    page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+    assert (tmp_path / "overview.png").stat().st_size > 10_000

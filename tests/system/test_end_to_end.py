@@ -1,0 +1,178 @@
+"""The product as `make run` starts it: web chat -> REST channel -> NLU -> action server -> reply."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from bot.knowledge.base import load
+from tests.conftest import ROOT
+from tests.system.product import MODEL, TEAM_MEMBER, port_in_use
+
+CHAT = "http://127.0.0.1:8000"
+
+
+def _post(body: bytes):
+    request = urllib.request.Request(f"{CHAT}/api/message", data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _say(sender: str, message: str, hint: str = ""):
+    status, replies = _post(json.dumps({"sender": sender, "message": message, "language_hint": hint}).encode())
+    assert status == 200, replies
+    return replies
+
+
+def test_the_dashboard_is_served_next_to_the_chat_and_asks_for_a_login(product):
+    with urllib.request.urlopen("http://127.0.0.1:8050/", timeout=10) as response:
+        assert response.url.endswith("/login?next=/?") and b"Log in" in response.read()
+
+
+def test_the_web_chat_page_is_served(product):
+    with urllib.request.urlopen(f"{CHAT}/", timeout=10) as response:
+        assert b"CRM coach" in response.read()
+
+
+@pytest.mark.parametrize(
+    "message, intent, language, source_label",
+    [
+        ("non ho tempo per compilare il CRM", "objection_no_time", "it", "Fonte:"),
+        ("mis clientes son míos", "objection_clients_are_mine", "es", "Fuente:"),
+        ("this thing makes me feel stupid", "objection_feel_stupid", "en", "Source:"),
+    ],
+)
+def test_an_objection_is_answered_in_its_language_with_source_and_follow_ups(product, message, intent, language, source_label):
+    kb = load()
+    sender = f"e2e-{uuid.uuid4()}"
+    [answer] = _say(sender, message)
+    assert answer["text"].split("\n\n")[0] in kb.entry(intent).answers[language].short
+    assert source_label in answer["text"]
+    assert [b["payload"] for b in answer["buttons"]] == ["/ask_more", "/ask_tip", "/feedback_helpful", "/feedback_not_helpful"]
+    [more] = _say(sender, "/ask_more")
+    assert kb.entry(intent).answers[language].more in more["text"]
+
+
+def test_off_topic_is_declined_honestly_with_the_topics(product):
+    # Rasa's REST channel sends each paragraph of a reply without buttons as its own message.
+    replies = _say(f"e2e-{uuid.uuid4()}", "what's the weather like in Rome tomorrow?")
+    text = "\n\n".join(r["text"] for r in replies)
+    kb = load()
+    assert text.startswith(kb.conversation["en"].texts["out_of_scope"][0])
+    assert ".txt)" not in text
+    assert all(topic in text for _, topic in kb.topics("en"))
+
+
+@pytest.mark.parametrize("body", [b"", b"not json", b'{"message": "no sender"}', b'{"sender": "x"}'])
+def test_bad_requests_get_a_clear_error(product, body):
+    status, reply = _post(body)
+    assert status == 400 and "error" in reply
+
+
+def _export(env) -> list:
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "export", "--format", "jsonl"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def _rows_of(env, user: str, expected: int) -> list:
+    """The user's rows once there are `expected` of them (the log writer delivers every half second)."""
+    deadline = time.monotonic() + 30
+    while True:
+        rows = [r for r in _export(env) if r["user"] == user]
+        if len(rows) == expected or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.5)
+
+
+def _pseudonym(env, channel: str, account: str) -> str:
+    from pathlib import Path
+
+    from bot.privacy.pseudonyms import load_key, pseudonym
+
+    return pseudonym(load_key(None, Path(env["COACH_VAR_DIR"]) / "secret.key"), channel, account)
+
+
+def test_a_chat_in_three_languages_is_in_the_export_with_sentiment_and_a_pseudonym(product, product_env):
+    messages = [
+        ("non ho tempo per il CRM, scrivimi a mario.rossi@example.it", "it"),
+        ("gracias, ahora lo veo mucho más claro", "es"),
+        ("I'm scared they will use the CRM data to fire me", "en"),
+    ]
+    for message, _ in messages:
+        _say(TEAM_MEMBER, message)
+    _say(TEAM_MEMBER, "/feedback_helpful")
+    user = _pseudonym(product_env, "webchat", TEAM_MEMBER)
+    rows = _rows_of(product_env, user, expected=8)
+    said = [r for r in rows if r["direction"] == "user"]
+    assert [r["language"] for r in said[:3]] == ["it", "es", "en"]
+    assert [r["sentiment_label"] for r in said[:3]] == ["negative", "positive", "negative"]
+    assert all(-1 <= r["sentiment_score"] <= 1 for r in said[:3])
+    assert said[0]["text"] == "non ho tempo per il CRM, scrivimi a [email]"
+    assert said[2]["intent"] == "objection_fear_of_control" and said[2]["confidence"] > 0.3
+    assert {r["channel"] for r in rows} == {"webchat"} and {r["team"] for r in rows} == {"north"}
+    replies = [r for r in rows if r["direction"] == "bot"]
+    assert replies[0]["kb_entry"] == "objection_no_time" and replies[0]["language"] == "it"
+    assert (replies[-1]["feedback"], replies[-1]["kb_entry"]) == ("helpful", "objection_fear_of_control")
+    assert TEAM_MEMBER not in json.dumps(_export(product_env)), "the account id must never reach the log"
+
+
+def test_privacy_says_what_is_kept_and_forget_erases_the_log_and_the_conversation(product, product_env):
+    import sqlite3
+
+    account = f"e2e-forget-{uuid.uuid4()}"
+    [privacy] = _say(account, "/privacy")
+    assert "180" in privacy["text"] and "/forget" in privacy["text"]
+    [asked] = _say(account, "/forget")
+    assert [b["payload"] for b in asked["buttons"]] == ["/affirm", "/deny"]
+    user = _pseudonym(product_env, "webchat", account)
+    assert len(_rows_of(product_env, user, expected=4)) == 4
+    [done] = _say(account, "/affirm")
+    assert done["text"] == load().conversation["en"].texts["forgotten"][0]
+    assert _rows_of(product_env, user, expected=0) == []
+    with sqlite3.connect(f"{product_env['COACH_VAR_DIR']}/tracker.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (user,)).fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] > 0, "other conversations stay"
+
+
+def test_a_message_is_logged_even_when_the_action_server_is_down(tmp_path, product_env):
+    """Rasa alone, its action server unreachable: no answer, but the message is in the log."""
+    port = 5006
+    if not MODEL.exists() or port_in_use(port):
+        pytest.skip("needs the trained model and port 5006 free")
+    env = {**product_env, "COACH_VAR_DIR": str(tmp_path)}
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text((ROOT / "endpoints.yml").read_text().replace("127.0.0.1:5055", "127.0.0.1:9"))
+    rasa = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "rasa"), "run", "--port", str(port), "--interface", "127.0.0.1", "--model", str(MODEL),
+         "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not port_in_use(port):
+            assert rasa.poll() is None and time.monotonic() < deadline, "Rasa did not start"
+            time.sleep(1)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+            data=json.dumps({"sender": "lost-1", "message": "non ho tempo", "metadata": {"channel": "webchat"}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert json.loads(response.read()) == []
+        rows = _rows_of(env, _pseudonym(env, "webchat", "lost-1"), expected=1)
+        assert [(r["direction"], r["intent"]) for r in rows] == [("user", "objection_no_time")]
+    finally:
+        rasa.send_signal(signal.SIGINT)
+        rasa.wait(timeout=60)

@@ -1,0 +1,143 @@
+"""Rasa's tracker store with the coach's rules, on SQLite and PostgreSQL."""
+import asyncio
+import datetime as dt
+import json
+
+import pytest
+from rasa.core.brokers.broker import EventBroker
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.adoption_log.records import reply_metadata
+from bot.privacy.retention import purge_before
+from bot.rasa_plugins.tracker_store import PrivateSQLTrackerStore
+from tests.conftest import ROOT
+
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+
+
+class CollectingBroker(EventBroker):
+    def __init__(self):
+        self.events = []
+
+    def publish(self, event):
+        self.events.append(event)
+
+
+@pytest.fixture
+def store_for(database_url, monkeypatch, tmp_path):
+    def make(store_text=True, broker=None):
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        monkeypatch.setenv("COACH_STORE_TEXT", "true" if store_text else "false")
+        return PrivateSQLTrackerStore(domain=DOMAIN, event_broker=broker)
+
+    return make
+
+
+def _turn(sender, text, erase=False, timestamp=None, tracker=None):
+    tracker = tracker or DialogueStateTracker.from_events(sender, [], slots=DOMAIN.slots)
+    user = UserUttered(text, intent={"name": "objection_no_time", "confidence": 0.9}, timestamp=timestamp)
+    bot = BotUttered("reply", metadata=reply_metadata("it", None, None, erase=erase), timestamp=timestamp)
+    for event in (ActionExecuted("action_listen", timestamp=timestamp), user, SlotSet("language", "it", timestamp=timestamp), bot):
+        tracker.update(event)
+    return tracker
+
+
+def _run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_a_restarted_server_continues_the_conversation(store_for):
+    _run(store_for().save(_turn("p-1", "non ho tempo")))
+    restored = _run(store_for().retrieve("p-1"))  # a new store: as after a restart
+    assert restored.get_slot("language") == "it"
+    assert restored.latest_message.text == "non ho tempo"
+
+
+def test_a_confirmed_forget_erases_the_conversation_and_still_streams_the_turn(store_for):
+    broker = CollectingBroker()
+    store = store_for(broker=broker)
+    _run(store.save(_turn("p-1", "non ho tempo")))
+    _run(store.save(_turn("p-2", "altro utente")))
+    _run(store.save(_turn("p-1", "sì, cancella", erase=True, tracker=_run(store.retrieve("p-1")))))
+    assert _run(store.retrieve("p-1")) is None
+    assert _run(store.retrieve("p-2")) is not None
+    assert any(e.get("metadata", {}).get("erase_user_data") for e in broker.events if e["event"] == "bot")
+
+
+def _stored_events(store, sender):
+    with store.session_scope() as session:
+        rows = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).order_by(store.SQLEvent.id).all()
+        return [json.loads(row.data)["event"] for row in rows]
+
+
+@pytest.fixture
+def statements():
+    """Records the SQL sent through an engine: `sent = statements(engine)`."""
+    from sqlalchemy import event
+
+    seen, listening = [], []
+
+    def record(conn, cursor, statement, *rest):
+        seen.append(statement.lower())
+
+    def on(engine):
+        event.listen(engine, "before_cursor_execute", record)
+        listening.append(engine)
+        return seen
+
+    yield on
+    for engine in listening:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("store_text", [True, False])
+def test_each_turn_is_stored_once_without_counting_what_is_stored(store_for, statements, store_text):
+    broker = CollectingBroker()
+    store = store_for(store_text=store_text, broker=broker)
+    _run(store.save(_turn("p-1", "non ho tempo")))
+    sent = statements(store.engine)
+    for text in ("e poi?", "grazie"):
+        tracker = _run(store.retrieve("p-1"))
+        published = len(broker.events)
+        sent.clear()
+        _run(store.save(_turn("p-1", text, tracker=tracker)))
+        assert not any("count(" in statement for statement in sent), sent
+        assert len(broker.events) - published == 4  # this turn's events, once
+    assert _stored_events(store, "p-1") == ["action", "user", "slot", "bot"] * 3
+    assert [e.text for e in _run(store.retrieve("p-1")).events if isinstance(e, UserUttered)][-1] == (
+        "grazie" if store_text else None)
+
+
+def test_a_tracker_the_store_did_not_load_is_counted_as_rasa_does(store_for, statements):
+    store = store_for()
+    _run(store.save(_turn("p-1", "non ho tempo")))
+    sent = statements(store.engine)
+    _run(store.save(_turn("p-2", "altro utente")))
+    assert any("count(" in statement for statement in sent)
+    assert _stored_events(store, "p-2") == ["action", "user", "slot", "bot"]
+
+
+def test_with_text_storage_off_user_text_is_not_stored(store_for):
+    store = store_for(store_text=False)
+    _run(store.save(_turn("p-1", "il mio cliente Rossi non risponde")))
+    with store.session_scope() as session:
+        stored = [json.loads(e.data) for e in session.query(store.SQLEvent).all()]
+    assert "Rossi" not in json.dumps(stored)
+    user = next(e for e in stored if e["event"] == "user")
+    assert user["parse_data"]["intent"]["name"] == "objection_no_time"
+
+
+def test_events_older_than_the_retention_period_are_purged(store_for, database_url):
+    store = store_for()
+    old = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp()
+    _run(store.save(_turn("p-old", "vecchio", timestamp=old)))
+    _run(store.save(_turn("p-new", "nuovo")))
+    assert purge_before(database_url, dt.datetime(2026, 6, 1)) == 4
+    assert _run(store.retrieve("p-old")) is None
+    assert _run(store.retrieve("p-new")) is not None
+
+
+def test_purging_before_rasa_ever_ran_is_harmless(tmp_path):
+    assert purge_before(f"sqlite:///{tmp_path / 'none.db'}", dt.datetime(2026, 6, 1)) == 0

@@ -1,0 +1,45 @@
+"""Training and held-out data against the contract: every intent, every language, never overlapping."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot.learning.evaluation import read_intent_examples
+from bot.settings import LANGUAGES
+from tests.conftest import ROOT
+
+MIN_OBJECTION_EXAMPLES = 30
+
+
+def _domain_intents() -> set:
+    return set(yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"])
+
+
+def test_domain_declares_every_contract_intent(intents):
+    assert set(intents) <= _domain_intents()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_intent_is_trained_and_held_out_in_each_language(language, intents, objection_intents):
+    trained = read_intent_examples(ROOT / "data" / "nlu" / f"{language}.yml")
+    held_out = read_intent_examples(ROOT / "data" / "tests" / f"{language}.yml")
+    counts = {i: sum(1 for _, intent in trained if intent == i) for i in _domain_intents()}
+    assert all(counts[i] >= MIN_OBJECTION_EXAMPLES for i in objection_intents), counts
+    assert all(counts[i] > 0 for i in intents), counts
+    assert {i for _, i in held_out} == _domain_intents()
+    normalised = {t.lower().strip() for t, _ in trained}
+    leaked = [t for t, _ in held_out if t.lower().strip() in normalised]
+    assert not leaked, f"held-out examples also in training: {leaked}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_intent_block_declares_its_language(language):
+    blocks = yaml.safe_load((ROOT / "data" / "nlu" / f"{language}.yml").read_text(encoding="utf-8"))["nlu"]
+    wrong = [b["intent"] for b in blocks if (b.get("metadata") or {}).get("language") != language]
+    assert not wrong, f"blocks without `metadata: {{language: {language}}}`: {wrong}"
+
+
+def test_every_intent_has_a_rule():
+    rules = yaml.safe_load((ROOT / "data" / "rules.yml").read_text(encoding="utf-8"))["rules"]
+    ruled = {step["intent"] for rule in rules for step in rule["steps"] if "intent" in step}
+    assert _domain_intents() | {"nlu_fallback"} <= ruled

@@ -11,7 +11,7 @@ import yaml
 from bot.knowledge import base as knowledge
 from bot.settings import LANGUAGES
 from bot.knowledge.base import KnowledgeError
-from tests.conftest import SEEDS
+from tests.conftest import SOURCES as SEEDS
 
 KNOWLEDGE_INTENTS = ("ask_failure_causes", "ask_adoption_advice")
 

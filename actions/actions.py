@@ -3,20 +3,24 @@
 The action only translates between the tracker (slots, latest message) and the
 reply; the knowledge base follows the files (bot/knowledge/reload.py).
 """
+
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import settings
-from bot.knowledge.reload import LiveKnowledge
 from bot.adoption_log.records import reply_metadata
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.howto import LiveHowToMatcher
+from bot.knowledge.reload import LiveKnowledge
+from bot.knowledge.replies import CompanyHelp, ConversationState, PrivacyPolicy, Reply, compose
 from bot.nlu.language import reply_language
-from bot.knowledge.replies import ConversationState, PrivacyPolicy, Reply, compose
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +46,18 @@ def _language(tracker: Tracker) -> str:
     parsed = tracker.latest_message or {}
     hint = (parsed.get("metadata") or {}).get("language_hint")
     return reply_language(
-        parsed.get("language"), parsed.get("language_source"), tracker.get_slot(SLOT_LANGUAGE),
-        hint=hint, chosen=tracker.get_slot(SLOT_CHOSEN_LANGUAGE),
+        parsed.get("language"),
+        parsed.get("language_source"),
+        tracker.get_slot(SLOT_LANGUAGE),
+        hint=hint,
+        chosen=tracker.get_slot(SLOT_CHOSEN_LANGUAGE),
     )
 
 
 def _utter(dispatcher: CollectingDispatcher, reply: Reply, language: str) -> None:
     buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
     # Extra keywords become the bot event's metadata, which the adoption log reads.
-    metadata = reply_metadata(language, reply.kb_entry, reply.feedback, reply.erase)
+    metadata = reply_metadata(language, reply.kb_entry, reply.feedback, reply.erase, reply.request)
     dispatcher.utter_message(text=reply.text, buttons=buttons, **metadata)
 
 
@@ -59,21 +66,34 @@ def _privacy_policy() -> PrivacyPolicy:
     return PrivacyPolicy(store_text=current.store_text, retention_days=current.retention_days)
 
 
+async def _howto_id(matcher: LiveHowToMatcher, kb: KnowledgeBase, intent: str | None, text: str) -> str | None:
+    """The how-to entry a question asks for. Embedding is CPU work: it runs off the event loop."""
+    if intent != "ask_howto":
+        return None
+    found = await asyncio.get_running_loop().run_in_executor(None, matcher.best, kb, text)
+    return found.howto_id if found else None
+
+
 class ActionCoachReply(Action):
     # Reloaded within a second of a trainer's change; a broken file keeps the last good version.
     knowledge = LiveKnowledge(settings.load().knowledge_dir)
     privacy_policy = _privacy_policy()
+    help_contact = settings.load().help_contact
+    howtos = LiveHowToMatcher()
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_coach_reply"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         language = _language(tracker)
         chosen = tracker.get_slot(SLOT_CHOSEN_LANGUAGE)
-        reply = compose(self.knowledge.get(), intent, language, _state(tracker), self.privacy_policy, chosen)
+        kb = self.knowledge.get()
+        howto = await _howto_id(self.howtos, kb, intent, tracker.latest_message.get("text") or "")
+        company = CompanyHelp(self.help_contact, howto)
+        reply = compose(kb, intent, language, _state(tracker), self.privacy_policy, chosen, company)
         _utter(dispatcher, reply, language)
         return [
             SlotSet(SLOT_LANGUAGE, language),

@@ -1,24 +1,27 @@
 """`coach`: the trainer's and the operator's command line.
 
-    coach try "message" [...] [--json]   what the bot understands and answers
-    coach eval [--json]                  intent, language and sentiment figures on held-out files
-    coach export --format csv|jsonl [--since DATE] [--output FILE]
-                                         the adoption log (fields: bot/adoption_log/export.py)
-    coach purge [--days N]               delete what is older than the retention period
-    coach db upgrade                     bring the log database to the current schema
-    coach demo-data [--weeks N] [--people N]   synthetic conversations for trying the dashboard
-    coach user add NAME --role lead|trainer|admin [--password-stdin] | list | remove NAME
-    coach train [--reload-url URL]       retrain; replace the model only if not worse on held-out data
-    coach kb check                       what each intent has, per language; exit 1 on gaps
+coach try "message" [...] [--json]   what the bot understands and answers
+coach eval [--json]                  intent, language and sentiment figures on held-out files
+coach export --format csv|jsonl [--since DATE] [--output FILE]
+                                     the adoption log (fields: bot/adoption_log/export.py)
+coach purge [--days N]               delete what is older than the retention period
+coach db upgrade                     bring the log database to the current schema
+coach demo-data [--weeks N] [--people N]   synthetic conversations for trying the dashboard
+coach user add NAME --role lead|trainer|admin [--password-stdin] | list | remove NAME
+coach train [--reload-url URL]       retrain; replace the model only if not worse on held-out data
+coach kb check                       what each intent has, per language; exit 1 on gaps
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Optional, Sequence
+from typing import NoReturn
 
 from bot.settings import PROJECT_ROOT
 
@@ -47,8 +50,8 @@ def _parser(args: argparse.Namespace):
 
 def _preview(args: argparse.Namespace) -> int:
     from bot.knowledge import base as knowledge
-    from bot.nlu.language import reply_language
     from bot.knowledge.replies import ConversationState, compose
+    from bot.nlu.language import reply_language
 
     kb = knowledge.load(Path(args.knowledge))
     parse = _parser(args)
@@ -90,9 +93,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     from bot.learning import evaluation
 
     parse = _parser(args)
-    report = evaluation.evaluate(parse, Path(args.tests))
+    training = sorted(Path(args.training).glob("*.yml")) if args.training else []
+    report = evaluation.evaluate(parse, Path(args.tests), training)
     print(json.dumps(report, indent=2) if args.json else evaluation.format_report(report))
-    failures = evaluation.below_targets(report, args.min_intent_f1, args.min_sentiment_f1)
+    failures = evaluation.below_targets(
+        report, args.min_intent_f1, args.min_sentiment_f1, args.max_false_answers, args.beat_baseline
+    )
     for failure in failures:
         print(f"coach: below target: {failure}", file=sys.stderr)
     return 1 if failures else 0
@@ -102,7 +108,7 @@ def _since(value: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return moment
@@ -111,8 +117,8 @@ def _since(value: str) -> dt.datetime:
 def _log_store():
     """The log database, with whatever the outbox still holds delivered first."""
     from bot import settings
-    from bot.adoption_log.store import LogStore
     from bot.adoption_log.outbox import Outbox
+    from bot.adoption_log.store import LogStore
 
     current = settings.load()
     store = LogStore(current.log_db_url)
@@ -132,12 +138,9 @@ def _export(args: argparse.Namespace) -> int:
     from bot.adoption_log import export
 
     _, store = _log_store()
-    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-    try:
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(args.output, "w", encoding="utf-8", newline="")) if args.output else sys.stdout
         count = export.write(store.records(since=args.since), out, args.format)
-    finally:
-        if args.output:
-            out.close()
     print(f"coach: exported {count} rows", file=sys.stderr)
     return 0
 
@@ -147,8 +150,10 @@ def _purge(args: argparse.Namespace) -> int:
 
     current, store = _log_store()
     purged = retention.purge(current, store, days=args.days)
-    print(f"coach: deleted what is older than {purged.before:%Y-%m-%d %H:%M} UTC: "
-          f"{purged.log_rows} log rows, {purged.tracker_events} tracker events")
+    print(
+        f"coach: deleted what is older than {purged.before:%Y-%m-%d %H:%M} UTC: "
+        f"{purged.log_rows} log rows, {purged.tracker_events} tracker events"
+    )
     return 0
 
 
@@ -165,7 +170,9 @@ def _demo_data(args: argparse.Namespace) -> int:
 
     current, store = _log_store()
     key = load_key(current.secret_key, current.secret_key_file)
-    records = demo_data.generate(knowledge.load(current.knowledge_dir), current.data_dir / "nlu", key, args.weeks, args.people)
+    records = demo_data.generate(
+        knowledge.load(current.knowledge_dir), current.data_dir / "nlu", key, args.weeks, args.people
+    )
     added = demo_data.replace_demo_data(store, records)
     print(f"coach: {added} demo rows ({args.people} people, {args.weeks} weeks) replace any earlier demo rows")
     return 0
@@ -213,18 +220,29 @@ def _train(args: argparse.Namespace) -> int:
     from rasa.shared.exceptions import RasaException
 
     try:
-        outcome = training.run(Path(args.config), Path(args.domain), [Path(d) for d in args.data], Path(args.tests),
-                               Path(args.model), args.tolerance)
+        outcome = training.run(
+            Path(args.config),
+            Path(args.domain),
+            [Path(d) for d in args.data],
+            Path(args.tests),
+            Path(args.model),
+            args.tolerance,
+        )
     except (RuntimeError, RasaException, OSError) as error:
-        _fail(f"training did not finish: {error}\nthe current model is unchanged; "
-              f"`.venv/bin/rasa data validate` names problems in the training data")
+        _fail(
+            f"training did not finish: {error}\nthe current model is unchanged; "
+            f"`.venv/bin/rasa data validate` names problems in the training data"
+        )
     for name, report in (("current model", outcome.current), ("new model", outcome.new)):
         if report:
             figures = ", ".join(f"{lang} {f.get('intent_macro_f1')}" for lang, f in report.items())
             print(f"{name}: intent macro-F1 {figures}")
     if not outcome.promoted:
-        print(f"coach: the new model is worse, kept the current one ({'; '.join(outcome.reasons)}); "
-              f"the candidate is {outcome.candidate}", file=sys.stderr)
+        print(
+            f"coach: the new model is worse, kept the current one ({'; '.join(outcome.reasons)}); "
+            f"the candidate is {outcome.candidate}",
+            file=sys.stderr,
+        )
         return 1
     print(f"coach: the new model replaced {args.model}")
     if args.reload_url:
@@ -232,8 +250,10 @@ def _train(args: argparse.Namespace) -> int:
             training.reload_server(args.reload_url, Path(args.model))
             print(f"coach: {args.reload_url} now runs the new model")
         except OSError as error:
-            print(f"coach: could not reach {args.reload_url} ({error}); it will load the model on its next start",
-                  file=sys.stderr)
+            print(
+                f"coach: could not reach {args.reload_url} ({error}); it will load the model on its next start",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -268,6 +288,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.add_argument("--min-intent-f1", type=float, default=None, help="exit 1 if a language is below")
     evaluate.add_argument("--min-sentiment-f1", type=float, default=None, help="exit 1 if a language is below")
+    evaluate.add_argument(
+        "--max-false-answers",
+        type=float,
+        default=None,
+        help="exit 1 if a language coaches more than this share of held-out off-topic messages",
+    )
+    evaluate.add_argument(
+        "--training",
+        default=str(current.data_dir / "nlu"),
+        help="training files for the TF-IDF baseline ('' to skip it)",
+    )
+    evaluate.add_argument(
+        "--beat-baseline", action="store_true", help="exit 1 if the baseline scores as high or higher"
+    )
     with_model(evaluate)
     evaluate.set_defaults(handler=_evaluate)
 
@@ -285,7 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     database.add_argument("action", choices=("upgrade",))
     database.set_defaults(handler=_db_upgrade)
 
-    demo = commands.add_parser("demo-data", help="fill the log with synthetic conversations (replaces earlier demo rows)")
+    demo = commands.add_parser(
+        "demo-data", help="fill the log with synthetic conversations (replaces earlier demo rows)"
+    )
     demo.add_argument("--weeks", type=int, default=8)
     demo.add_argument("--people", type=int, default=60)
     demo.set_defaults(handler=_demo_data)
@@ -300,11 +336,17 @@ def build_parser() -> argparse.ArgumentParser:
     retrain = commands.add_parser("train", help="retrain, compare on held-out data, keep the better model")
     retrain.add_argument("--config", default=str(PROJECT_ROOT / "config.yml"))
     retrain.add_argument("--domain", default=str(PROJECT_ROOT / "domain.yml"))
-    retrain.add_argument("--data", nargs="+", default=[str(current.data_dir / p) for p in ("nlu", "rules.yml", "stories.yml")])
+    retrain.add_argument(
+        "--data", nargs="+", default=[str(current.data_dir / p) for p in ("nlu", "rules.yml", "stories.yml")]
+    )
     retrain.add_argument("--tests", default=str(current.data_dir / "tests"))
-    retrain.add_argument("--model", default=str(DEFAULT_MODELS / "coach.tar.gz"), help="the model to compare with and replace")
+    retrain.add_argument(
+        "--model", default=str(DEFAULT_MODELS / "coach.tar.gz"), help="the model to compare with and replace"
+    )
     retrain.add_argument("--tolerance", type=float, default=0.0, help="accept a drop of up to this much macro-F1")
-    retrain.add_argument("--reload-url", default=None, help="a running Rasa server to load the new model, e.g. http://127.0.0.1:5005")
+    retrain.add_argument(
+        "--reload-url", default=None, help="a running Rasa server to load the new model, e.g. http://127.0.0.1:5005"
+    )
     retrain.set_defaults(handler=_train)
 
     kb = commands.add_parser("kb", help="the knowledge base and training data, per intent and language")
@@ -315,13 +357,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except _database_errors() as error:
-        _fail(f"the adoption log database is not reachable or not usable: {error.__class__.__name__}: "
-              f"{str(error).splitlines()[0]}\n(check DATABASE_URL; rows waiting in the outbox are kept)")
+        _fail(
+            f"the adoption log database is not reachable or not usable: {error.__class__.__name__}: "
+            f"{str(error).splitlines()[0]}\n(check DATABASE_URL; rows waiting in the outbox are kept)"
+        )
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ and the Alembic migrations that own the schema.
 Each store declares its own tables on `Base` (the adoption log, dashboard users,
 knowledge history, Telegram members); `bot/migrations/` creates them all.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, Sequence
+from typing import Any
 
 from sqlalchemy import Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,7 +26,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def make_engine(url: str) -> Engine:
     # pre_ping: after a database restart, pooled connections are dead; test before use.
-    options: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    options: dict[str, Any] = {"future": True, "pool_pre_ping": True}
     if url.startswith("sqlite"):
         # A pool of open connections: SQLAlchemy 1.4 opens and closes a file database's
         # connection around every query otherwise (the README's benchmark has the cost).

@@ -1,4 +1,9 @@
-"""`make run`: the action server, the Rasa server and the local web chat, stopped together on Ctrl-C."""
+"""`make run`: the action server, the Rasa server (with the local web chat, bot/channels/webchat),
+the dashboard and the connectors whose tokens are set, stopped together on Ctrl-C.
+
+Every port comes from the environment (RASA_PORT, ACTIONS_PORT, DASHBOARD_PORT), so that a
+second copy, the system tests or the benchmark can run next to a developer's `make run`."""
+
 from __future__ import annotations
 
 import os
@@ -8,18 +13,14 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
 
 from bot.settings import PROJECT_ROOT
 
 # Rasa's command line with the coach's adjustments applied first (bot/rasa_plugins/start.py).
 RASA = [sys.executable, "-m", "bot.rasa_plugins.start"]
-HOST = os.environ.get("COACH_HOST", "127.0.0.1")
-RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
-ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
-WEBCHAT_PORT = int(os.environ.get("WEBCHAT_PORT", "8000"))
-DASHBOARD_PORT = int(os.environ.get("DASHBOARD_PORT", "8050"))
 STARTUP_SECONDS = 180
 # Concurrency comes from processes (and replicas), not from numeric libraries' threads: with
 # several processes on few cores those threads fight over them (two replicas on 2 cores went
@@ -28,7 +29,7 @@ STARTUP_SECONDS = 180
 ONE_THREAD_PER_PROCESS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def numeric_threads(process: str) -> Dict[str, str]:
+def numeric_threads(process: str) -> dict[str, str]:
     """One thread each, except the E5 encoder (OpenMP) in the one Rasa server `make run` starts:
     with the cores to itself it embeds a message in half the time on 2 cores (12 ms to 6 ms),
     and that is most of a single sender's wait. Settings in the environment win."""
@@ -38,17 +39,72 @@ def numeric_threads(process: str) -> Dict[str, str]:
     return {name: os.environ.get(name, value) for name, value in threads.items()}
 
 
-def _commands(model: Path) -> Dict[str, List[str]]:
+@dataclass(frozen=True)
+class Addresses:
+    """Where `make run` listens: COACH_HOST, RASA_PORT, ACTIONS_PORT, DASHBOARD_PORT (environment or .env)."""
+
+    host: str
+    rasa_port: int
+    actions_port: int
+    dashboard_port: int
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Addresses:
+        def port(name: str, default: int) -> int:
+            value = environ.get(name, "").strip() or str(default)
+            if not value.isdigit() or not 0 < int(value) < 65536:
+                raise ValueError(f"{name} must be a port number, not {value!r}")
+            return int(value)
+
+        return cls(
+            environ.get("COACH_HOST", "127.0.0.1"),
+            port("RASA_PORT", 5005),
+            port("ACTIONS_PORT", 5055),
+            port("DASHBOARD_PORT", 8050),
+        )
+
+    @property
+    def webchat_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}/webhooks/webchat/"
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}/webhooks/rest/webhook"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{self.host}:{self.dashboard_port}/"
+
+
+def _environments() -> dict[str, dict[str, str]]:
+    """What each process gets on top of this one's environment."""
+    # rasa_sdk's server listens on SANIC_HOST (on every interface without it); only Rasa calls
+    # it, at 127.0.0.1 (endpoints.yml), whatever COACH_HOST says.
+    return {"actions": {"SANIC_HOST": "127.0.0.1", **numeric_threads("actions")}, "rasa": numeric_threads("rasa")}
+
+
+def _commands(model: Path, at: Addresses) -> dict[str, list[str]]:
     return {
-        "actions": [*RASA, "run", "actions", "--port", str(ACTIONS_PORT), "--actions", "actions"],
+        "actions": [*RASA, "run", "actions", "--port", str(at.actions_port), "--actions", "actions"],
         "rasa": [
-            *RASA, "run", "--enable-api", "--interface", HOST, "--port", str(RASA_PORT),
-            "--model", str(model), "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+            *RASA,
+            "run",
+            "--enable-api",
+            "--interface",
+            at.host,
+            "--port",
+            str(at.rasa_port),
+            "--model",
+            str(model),
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
         ],
     }
 
 
-def _connectors() -> Dict[str, List[str]]:
+def _connectors() -> dict[str, list[str]]:
     """The messaging connectors whose tokens are set (environment or .env)."""
     from bot.channels.access import check_config, parse_ids
 
@@ -61,12 +117,14 @@ def _connectors() -> Dict[str, List[str]]:
     return found
 
 
-def _wait_until_up(url: str, processes: Dict[str, subprocess.Popen]) -> None:
+def _wait_until_up(url: str, processes: dict[str, subprocess.Popen]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         for name, process in processes.items():
             if process.poll() is not None:
-                raise RuntimeError(f"{name} stopped while starting (exit code {process.returncode}); see its output above")
+                raise RuntimeError(
+                    f"{name} stopped while starting (exit code {process.returncode}); see its output above"
+                )
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -75,7 +133,7 @@ def _wait_until_up(url: str, processes: Dict[str, subprocess.Popen]) -> None:
     raise RuntimeError(f"{url} did not answer within {STARTUP_SECONDS} s")
 
 
-def _stop(processes: Dict[str, subprocess.Popen]) -> None:
+def _stop(processes: dict[str, subprocess.Popen]) -> None:
     for process in processes.values():
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -86,13 +144,12 @@ def _stop(processes: Dict[str, subprocess.Popen]) -> None:
             process.kill()
 
 
-def _dashboard(current):
+def _dashboard(current, at: Addresses):
     """The dashboard's server, and a note with the first admin's password if there was no user yet."""
     import secrets
 
-    from werkzeug.serving import make_server
-
     from bot.dashboard import create_app
+    from bot.dashboard.server import make_server
     from bot.dashboard.users import Users
 
     app = create_app(current)
@@ -101,9 +158,24 @@ def _dashboard(current):
     if not users.all():
         password = secrets.token_urlsafe(12)
         users.add("admin", password, "admin")
-        note = (f"  first dashboard login: admin / {password}  (shown once; add people with "
-                f".venv/bin/coach user add NAME --role lead)\n")
-    return make_server(HOST, DASHBOARD_PORT, app, threaded=True), note
+        note = (
+            f"  first dashboard login: admin / {password}  (shown once; add people with "
+            f".venv/bin/coach user add NAME --role lead)\n"
+        )
+    return make_server(app, at.host, at.dashboard_port), note
+
+
+def _make_folders(current) -> None:
+    """The folders of the files the settings name (var/ unless COACH_VAR_DIR or DATABASE_URL say otherwise)."""
+    from sqlalchemy.engine import make_url
+
+    files = [current.secret_key_file, current.outbox_file]
+    for url in {current.log_db_url, current.tracker_db_url}:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database:
+            files.append(Path(parsed.database))
+    for path in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _interrupt(signum, frame) -> None:
@@ -111,50 +183,50 @@ def _interrupt(signum, frame) -> None:
 
 
 def main() -> int:
-    from bot.knowledge import base as knowledge
     from bot import settings
-    from bot.channels import webchat
+    from bot.knowledge import base as knowledge
 
     # `kill` (SIGTERM) stops everything as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     os.chdir(PROJECT_ROOT)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    os.environ["ACTIONS_PORT"] = str(ACTIONS_PORT)  # endpoints.yml reads it
-    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
     try:
-        knowledge.load(settings.load().knowledge_dir)
+        current = settings.load()  # reads .env into the environment first
+        at = Addresses.from_environment()
+        _make_folders(current)
+        knowledge.load(current.knowledge_dir)
         connectors = _connectors()
     except knowledge.KnowledgeError as error:
         print(f"The knowledge base has problems; fix them and run again.\n{error}", file=sys.stderr)
         return 2
-    except (settings.SettingsError, ValueError) as error:  # a bad setting or connector configuration
+    except (settings.SettingsError, ValueError) as error:  # a bad setting, port or connector configuration
         print(f"coach: {error}", file=sys.stderr)
         return 2
+    os.environ["ACTIONS_PORT"] = str(at.actions_port)  # endpoints.yml reads it
+    os.environ["COACH_REST_URL"] = at.rest_url  # the connectors post here
     model = PROJECT_ROOT / "models" / "coach.tar.gz"
     if not model.exists():
         print("No trained model: run `make run`, which trains it first.", file=sys.stderr)
         return 2
-    processes: Dict[str, subprocess.Popen] = {}
-    chat = webchat.serve(HOST, WEBCHAT_PORT, f"http://{HOST}:{RASA_PORT}/webhooks/rest/webhook")
-    dashboard, first_admin = _dashboard(settings.load())
+    processes: dict[str, subprocess.Popen] = {}
+    dashboard, first_admin = _dashboard(current, at)
+    environments = _environments()
     try:
-        for name, command in _commands(model).items():
-            processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **numeric_threads(name)})
-        _wait_until_up(f"http://127.0.0.1:{ACTIONS_PORT}/health", processes)
-        _wait_until_up(f"http://{HOST}:{RASA_PORT}/", processes)
-        os.environ["COACH_REST_URL"] = f"http://{HOST}:{RASA_PORT}/webhooks/rest/webhook"
+        for name, command in _commands(model, at).items():
+            processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **environments[name]})
+        _wait_until_up(f"http://127.0.0.1:{at.actions_port}/health", processes)
+        _wait_until_up(at.webchat_url, processes)  # the model is loaded and the web chat's channel is on
         for name, command in connectors.items():
             processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **numeric_threads(name)})
-        threading.Thread(target=chat.serve_forever, daemon=True).start()
-        threading.Thread(target=dashboard.serve_forever, daemon=True).start()
+        threading.Thread(target=dashboard.run, daemon=True).start()
         print(
             f"\nThe CRM coach is running.\n"
-            f"  web chat:    http://{HOST}:{WEBCHAT_PORT}/\n"
-            f"  REST channel: http://{HOST}:{RASA_PORT}/webhooks/rest/webhook\n"
-            f"  trainer's preview: .venv/bin/coach try \"non ho tempo per il CRM\"\n"
+            f"  web chat:    {at.webchat_url}\n"
+            f"  REST channel: {at.rest_url}\n"
+            f'  trainer\'s preview: .venv/bin/coach try "non ho tempo per il CRM"\n'
             f"  adoption log:      .venv/bin/coach export --format csv\n"
-            f"  dashboard:   http://{HOST}:{DASHBOARD_PORT}/  (try it on synthetic data: .venv/bin/coach demo-data)\n"
+            f"  dashboard:   {at.dashboard_url}  (try it on synthetic data: .venv/bin/coach demo-data)\n"
             f"{first_admin}"
             f"  connectors:  {', '.join(connectors) or 'none (set TELEGRAM_TOKEN or SLACK_BOT_TOKEN + SLACK_APP_TOKEN, see README)'}\n"
             f"Ctrl-C stops everything.\n",
@@ -170,8 +242,7 @@ def main() -> int:
         print(f"coach: {error}", file=sys.stderr)
         return 1
     finally:
-        chat.server_close()
-        dashboard.server_close()
+        dashboard.close()
         _stop(processes)
 
 

@@ -3,19 +3,22 @@
 One setting, DATABASE_URL, moves the coach from its embedded SQLite files to a
 production database: the adoption log and Rasa's tracker store then share it.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The languages the coach understands and answers in; the last (English) is the fallback
 # when neither the text nor the user decides.
-LANGUAGES: Tuple[str, ...] = ("it", "es", "en")
+LANGUAGES: tuple[str, ...] = ("it", "es", "en")
 VAR = PROJECT_ROOT / "var"
 DEFAULT_RETENTION_DAYS = 180
+# The help contact is shown inside a chat reply: a name and an e-mail or a phone number.
+MAX_HELP_CONTACT = 200
 
 
 def _load_dotenv() -> None:
@@ -37,7 +40,16 @@ def _days(value: str) -> int:
     return int(value)
 
 
-def _flag(value: Optional[str], default: bool) -> bool:
+def _text(value: str | None, limit: int) -> str | None:
+    text = " ".join((value or "").split())
+    if len(text) > limit:
+        raise SettingsError(
+            f"COACH_HELP_CONTACT is {len(text)} characters; keep it under {limit} (a name and an address)"
+        )
+    return text or None
+
+
+def _flag(value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default
     return value.strip().lower() not in ("0", "false", "no", "off")
@@ -49,15 +61,16 @@ class Settings:
     tracker_db_url: str
     store_text: bool
     retention_days: int
-    secret_key: Optional[str]
+    secret_key: str | None
     secret_key_file: Path
     teams_file: Path
     outbox_file: Path
     knowledge_dir: Path
     data_dir: Path
+    help_contact: str | None
 
 
-def load(environ: Optional[Mapping[str, str]] = None) -> Settings:
+def load(environ: Mapping[str, str] | None = None) -> Settings:
     if environ is None:
         _load_dotenv()
         environ = os.environ
@@ -74,4 +87,5 @@ def load(environ: Optional[Mapping[str, str]] = None) -> Settings:
         outbox_file=Path(environ.get("COACH_OUTBOX_FILE", str(var / "outbox.db"))),
         knowledge_dir=Path(environ.get("COACH_KNOWLEDGE_DIR", str(PROJECT_ROOT / "knowledge"))),
         data_dir=Path(environ.get("COACH_DATA_DIR", str(PROJECT_ROOT / "data"))),
+        help_contact=_text(environ.get("COACH_HELP_CONTACT"), MAX_HELP_CONTACT),
     )

@@ -1,4 +1,5 @@
 """Shared fixtures: the project's paths, the contract's intent list, the real knowledge base."""
+
 from __future__ import annotations
 
 import os
@@ -56,5 +57,9 @@ def postgres_url():
     yield from fresh_postgres_database()
 
 
-# The running product and the fake clouds, shared by the end-to-end modules.
-from tests.system.product import fake_slack, fake_telegram, product, product_env  # noqa: E402,F401
+def pytest_collection_modifyitems(items: list) -> None:
+    """A test on PostgreSQL (a `postgres_url`, or the `postgresql` case of a database parameter)
+    needs a running service: marked, so that `make test-fast` can leave it out."""
+    for item in items:
+        if "postgres_url" in getattr(item, "fixturenames", ()) or "postgresql" in item.name:
+            item.add_marker(pytest.mark.services)

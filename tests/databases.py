@@ -2,7 +2,9 @@
 
 PostgreSQL is reached at COACH_TEST_POSTGRES_URL (default: this machine's service,
 trust auth, database `test`). Each test gets a database of its own, dropped after.
+Where PostgreSQL is not running the PostgreSQL cases are skipped, and fail under CI=true.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -10,22 +12,23 @@ import os
 import socket
 import threading
 import uuid
-from typing import Iterator, List, Optional
+from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from tests.services import unavailable
 
 POSTGRES_URL = os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-def postgres_unavailable() -> Optional[str]:
+def postgres_unavailable() -> str | None:
     """None if PostgreSQL answers, else why the PostgreSQL tests are skipped."""
     engine = create_engine(POSTGRES_URL, future=True, connect_args={"connect_timeout": 3})
     try:
         with engine.connect():
             return None
-    except Exception as error:  # noqa: BLE001 - any failure means: not available here
+    except Exception as error:
         return f"PostgreSQL not reachable at {POSTGRES_URL} ({error.__class__.__name__}); set COACH_TEST_POSTGRES_URL"
     finally:
         engine.dispose()
@@ -49,7 +52,10 @@ def fresh_database(admin_url: str) -> Iterator[str]:
 def fresh_postgres_database() -> Iterator[str]:
     reason = postgres_unavailable()
     if reason:
-        pytest.skip(reason)
+        unavailable(
+            reason,
+            "a PostgreSQL server with trust auth and a database `test` on 127.0.0.1:5432, or COACH_TEST_POSTGRES_URL",
+        )
     with fresh_database(POSTGRES_URL) as url:
         yield url
 
@@ -60,11 +66,11 @@ class TcpProxy:
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.port = 0
-        self._listener: Optional[socket.socket] = None
-        self._connections: List[socket.socket] = []
+        self._listener: socket.socket | None = None
+        self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
 
-    def start(self) -> "TcpProxy":
+    def start(self) -> TcpProxy:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -77,18 +83,14 @@ class TcpProxy:
     def stop(self) -> None:
         """Refuse new connections and cut the open ones, as a crashed server would."""
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
-            except OSError:
-                pass
             self._listener.close()
             self._listener = None
         with self._lock:
             for connection in self._connections:
-                try:
+                with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 connection.close()
             self._connections.clear()
 
@@ -121,10 +123,8 @@ class TcpProxy:
             pass
         finally:
             for end in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     end.close()
-                except OSError:
-                    pass
 
 
 def through_proxy(url: str, proxy: TcpProxy) -> str:

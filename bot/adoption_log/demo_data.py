@@ -7,6 +7,7 @@ people, teams, channels, trends and moods are invented: some objections rise, th
 mood improves slowly. Demo rows are marked (their event ids start with "demo-") and
 running the command again replaces them, never real rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,16 +15,15 @@ import random
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import yaml
 from sqlalchemy import delete
 
-from bot.knowledge.base import KnowledgeBase
-from bot.db import utc_now
 from bot.adoption_log.store import LogRecord, LogStore, MessageRow
-from bot.privacy.pseudonyms import pseudonym
+from bot.db import utc_now
+from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.replies import ConversationState, compose
+from bot.privacy.pseudonyms import pseudonym
 
 DEMO_PREFIX = "demo-"
 TEAMS = {"Nord": "it", "Centro": "it", "Sud": "it", "Iberia": "es", "UK": "en"}
@@ -39,12 +39,26 @@ TRENDS = {
 }
 # What salespeople ask that the coach does not cover: the "iceberg" a trainer should see.
 NOT_UNDERSTOOD = {
-    "it": ["come esporto i contatti in excel?", "come si esportano i contatti su excel", "dove trovo il pulsante delle offerte?",
-           "il crm non sincronizza con outlook", "la sincronizzazione con outlook non funziona", "posso usarlo dal telefono offline?"],
-    "es": ["¿cómo exporto los contactos a excel?", "¿dónde está el botón de presupuestos?",
-           "el crm no sincroniza con outlook", "no funciona la sincronización con outlook"],
-    "en": ["how do I export my contacts to excel?", "where is the quotes button?",
-           "the crm won't sync with outlook", "outlook sync is broken again"],
+    "it": [
+        "come esporto i contatti in excel?",
+        "come si esportano i contatti su excel",
+        "dove trovo il pulsante delle offerte?",
+        "il crm non sincronizza con outlook",
+        "la sincronizzazione con outlook non funziona",
+        "posso usarlo dal telefono offline?",
+    ],
+    "es": [
+        "¿cómo exporto los contactos a excel?",
+        "¿dónde está el botón de presupuestos?",
+        "el crm no sincroniza con outlook",
+        "no funciona la sincronización con outlook",
+    ],
+    "en": [
+        "how do I export my contacts to excel?",
+        "where is the quotes button?",
+        "the crm won't sync with outlook",
+        "outlook sync is broken again",
+    ],
 }
 
 
@@ -57,9 +71,9 @@ class _Person:
     activity: float
 
 
-def _examples(data_dir: Path) -> Dict[str, Dict[str, List[str]]]:
+def _examples(data_dir: Path) -> dict[str, dict[str, list[str]]]:
     """{language: {intent: [example, ...]}} from the training files."""
-    examples: Dict[str, Dict[str, List[str]]] = {}
+    examples: dict[str, dict[str, list[str]]] = {}
     for path in sorted(data_dir.glob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
             if "intent" in block:
@@ -69,36 +83,71 @@ def _examples(data_dir: Path) -> Dict[str, Dict[str, List[str]]]:
 
 
 def _choose(rng: random.Random, weighted) -> str:
-    values, weights = zip(*weighted)
+    values, weights = zip(*weighted, strict=True)
     return rng.choices(values, weights=weights)[0]
 
 
 class _Writer:
     def __init__(self, kb: KnowledgeBase, rng: random.Random) -> None:
-        self.kb, self.rng, self.records = kb, rng, []
+        self.kb, self.rng = kb, rng
+        self.records: list[LogRecord] = []
 
-    def say(self, person: _Person, when: dt.datetime, text: str, intent: str, sentiment: Optional[float]) -> None:
-        label = None if sentiment is None else ("negative" if sentiment < -0.25 else "positive" if sentiment > 0.25 else "neutral")
+    def say(self, person: _Person, when: dt.datetime, text: str, intent: str, sentiment: float | None) -> None:
+        label = (
+            None
+            if sentiment is None
+            else ("negative" if sentiment < -0.25 else "positive" if sentiment > 0.25 else "neutral")
+        )
         typed = not text.startswith("/")
-        self._add(person, when, "user", text=text, intent=intent, language=person.language if typed else None,
-                  confidence=round(self.rng.uniform(0.55, 0.99), 3) if typed else 1.0,
-                  sentiment_label=label, sentiment_score=None if sentiment is None else round(sentiment, 3))
+        self._add(
+            person,
+            when,
+            "user",
+            text=text,
+            intent=intent,
+            language=person.language if typed else None,
+            confidence=round(self.rng.uniform(0.55, 0.99), 3) if typed else 1.0,
+            sentiment_label=label,
+            sentiment_score=None if sentiment is None else round(sentiment, 3),
+        )
 
     def reply(self, person: _Person, when: dt.datetime, intent: str, state: ConversationState) -> ConversationState:
         reply = compose(self.kb, intent, person.language, state)
-        self._add(person, when + dt.timedelta(seconds=1), "bot", text=reply.text, intent=intent,
-                  language=person.language, kb_entry=reply.kb_entry, feedback=reply.feedback)
+        self._add(
+            person,
+            when + dt.timedelta(seconds=1),
+            "bot",
+            text=reply.text,
+            intent=intent,
+            language=person.language,
+            kb_entry=reply.kb_entry,
+            feedback=reply.feedback,
+        )
         return reply.state
 
     def _add(self, person: _Person, when: dt.datetime, direction: str, **fields) -> None:
-        self.records.append(LogRecord(
-            event_id=DEMO_PREFIX + uuid.UUID(int=self.rng.getrandbits(128)).hex[:31], ts=when, user_id=person.user_id,
-            direction=direction, channel=person.channel, team=person.team, **fields,
-        ))
+        self.records.append(
+            LogRecord(
+                event_id=DEMO_PREFIX + uuid.UUID(int=self.rng.getrandbits(128)).hex[:31],
+                ts=when,
+                user_id=person.user_id,
+                direction=direction,
+                channel=person.channel,
+                team=person.team,
+                **fields,
+            )
+        )
 
 
-def generate(kb: KnowledgeBase, data_dir: Path, key: bytes, weeks: int = 8, people: int = 60,
-             seed: int = 7, now: Optional[dt.datetime] = None) -> List[LogRecord]:
+def generate(
+    kb: KnowledgeBase,
+    data_dir: Path,
+    key: bytes,
+    weeks: int = 8,
+    people: int = 60,
+    seed: int = 7,
+    now: dt.datetime | None = None,
+) -> list[LogRecord]:
     rng = random.Random(seed)
     examples = _examples(data_dir)
     now = now or utc_now()
@@ -149,7 +198,7 @@ def _conversation(writer: _Writer, person: _Person, when: dt.datetime, progress:
         writer.reply(person, when, "thanks", state)
 
 
-def replace_demo_data(store: LogStore, records: List[LogRecord]) -> int:
+def replace_demo_data(store: LogStore, records: list[LogRecord]) -> int:
     with store.engine.begin() as connection:
         connection.execute(delete(MessageRow.__table__).where(MessageRow.event_id.like(f"{DEMO_PREFIX}%")))
     return store.add(records)

@@ -13,24 +13,39 @@ sentiment_label  negative, neutral or positive (typed user messages)
 sentiment_score  -1 (negative) to 1 (positive)
 kb_entry         the knowledge-base entry a reply drew on (bot rows)
 feedback         helpful or not_helpful, on the reply that acknowledged the click
+request          person, on the reply that confirmed a request to talk to a person (bot rows)
 """
+
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import json
-from typing import IO, Any, Dict, Iterable
+from collections.abc import Iterable
+from typing import IO, Any
 
 from bot.adoption_log.store import LogRecord
 
 FIELDS = (
-    "ts", "user", "channel", "team", "language", "direction", "text", "intent",
-    "confidence", "sentiment_label", "sentiment_score", "kb_entry", "feedback",
+    "ts",
+    "user",
+    "channel",
+    "team",
+    "language",
+    "direction",
+    "text",
+    "intent",
+    "confidence",
+    "sentiment_label",
+    "sentiment_score",
+    "kb_entry",
+    "feedback",
+    "request",
 )
 FORMATS = ("csv", "jsonl")
 
 
-def as_row(record: LogRecord) -> Dict[str, Any]:
+def as_row(record: LogRecord) -> dict[str, Any]:
     row = {name: getattr(record, name, None) for name in FIELDS}
     row["user"] = record.user_id
     row["ts"] = record.ts.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
@@ -38,15 +53,17 @@ def as_row(record: LogRecord) -> Dict[str, Any]:
 
 
 def write(records: Iterable[LogRecord], out: IO[str], fmt: str) -> int:
-    count = 0
+    """Writes the records in `fmt`; returns how many."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=FIELDS)
         writer.writeheader()
-        for count, record in enumerate(records, start=1):
-            writer.writerow(as_row(record))
-    elif fmt == "jsonl":
-        for count, record in enumerate(records, start=1):
-            out.write(json.dumps(as_row(record), ensure_ascii=False) + "\n")
-    else:
-        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    count = 0
+    for count, record in enumerate(records, start=1):  # noqa: B007 (the count is the result)
+        row = as_row(record)
+        if fmt == "csv":
+            writer.writerow(row)
+        else:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return count

@@ -10,6 +10,7 @@ rows it already has (by `event_id`), so nothing is counted twice.
 
 Erasure requests travel through the same queue, behind the records they erase.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,9 +18,9 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
 
 from bot.adoption_log.store import LogRecord, LogStore
 
@@ -48,7 +49,9 @@ class Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._connection() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, payload TEXT NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, payload TEXT NOT NULL)"
+            )
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -80,9 +83,11 @@ class Outbox:
         """
         delivered = 0
         while True:
-            items = self._connection().execute(
-                "SELECT seq, kind, payload FROM outbox ORDER BY seq LIMIT ?", (BATCH,)
-            ).fetchall()
+            items = (
+                self._connection()
+                .execute("SELECT seq, kind, payload FROM outbox ORDER BY seq LIMIT ?", (BATCH,))
+                .fetchall()
+            )
             if not items:
                 return delivered
             for last_seq, kind, data in _runs(items):
@@ -98,9 +103,9 @@ class Outbox:
             self._local.db = None
 
 
-def _runs(items: List[Tuple[int, str, str]]) -> List[list]:
+def _runs(items: list[tuple[int, str, str]]) -> list[list]:
     """[last seq, kind, data]: consecutive records become one batch insert; an erasure stays in its place."""
-    runs: List[list] = []
+    runs: list[list] = []
     for seq, kind, payload in items:
         if kind == RECORD and runs and runs[-1][1] == RECORD:
             runs[-1][0] = seq
@@ -125,17 +130,17 @@ class OutboxWriter:
         outbox: Outbox,
         store: LogStore,
         interval: float = 0.5,
-        daily: Optional[Callable[[], object]] = None,
+        daily: Callable[[], object] | None = None,
     ) -> None:
         self.outbox, self.store, self.interval, self.daily = outbox, store, interval, daily
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._migrated = False
-        self._last_daily: Optional[dt.date] = None
+        self._last_daily: dt.date | None = None
         self._failing = False
         self._thread = threading.Thread(target=self._run, name="coach-log-writer", daemon=True)
 
-    def start(self) -> "OutboxWriter":
+    def start(self) -> OutboxWriter:
         self._thread.start()
         return self
 
@@ -148,8 +153,12 @@ class OutboxWriter:
             self.outbox.deliver(self.store)
         except Exception as error:  # any database failure: keep the rows, retry later
             if not self._failing:
-                logger.warning("The adoption log database is unreachable (%s); %d rows wait in %s",
-                               error.__class__.__name__, self.outbox.pending(), self.outbox.path)
+                logger.warning(
+                    "The adoption log database is unreachable (%s); %d rows wait in %s",
+                    error.__class__.__name__,
+                    self.outbox.pending(),
+                    self.outbox.path,
+                )
             self._failing = True
             return False
         if self._failing:

@@ -5,16 +5,17 @@ to the current revision. Rows are written only through `add`, which ignores a ro
 whose `event_id` is already stored: the outbox may deliver a batch twice after an
 outage, and the log must not count a message twice.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
-from typing import Iterable, Iterator, Optional
 
 from sqlalchemy import Column, DateTime, Float, Integer, String, Text, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.db import Base, insert_ignoring_duplicates, make_engine, migrate
+from bot.db import Base, insert_ignoring_duplicates, make_engine, migrate, utc_now
 
 
 class MessageRow(Base):
@@ -36,6 +37,17 @@ class MessageRow(Base):
     sentiment_score = Column(Float)
     kb_entry = Column(String(64))
     feedback = Column(String(16))
+    request = Column(String(16))  # "person": the salesperson asked for a person and agreed
+
+
+class HandledRequestRow(Base):
+    """A trainer dealt with a request to talk to a person (the log row's `event_id`)."""
+
+    __tablename__ = "handled_requests"
+
+    event_id = Column(String(36), primary_key=True)
+    handled_by = Column(String(64), nullable=False)
+    handled_at = Column(DateTime, nullable=False)
 
 
 @dataclass(frozen=True)
@@ -46,16 +58,17 @@ class LogRecord:
     ts: dt.datetime
     user_id: str
     direction: str
-    channel: Optional[str] = None
-    team: Optional[str] = None
-    language: Optional[str] = None
-    text: Optional[str] = None
-    intent: Optional[str] = None
-    confidence: Optional[float] = None
-    sentiment_label: Optional[str] = None
-    sentiment_score: Optional[float] = None
-    kb_entry: Optional[str] = None
-    feedback: Optional[str] = None
+    channel: str | None = None
+    team: str | None = None
+    language: str | None = None
+    text: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    sentiment_label: str | None = None
+    sentiment_score: float | None = None
+    kb_entry: str | None = None
+    feedback: str | None = None
+    request: str | None = None
 
 
 RECORD_FIELDS = [f.name for f in fields(LogRecord)]
@@ -78,7 +91,7 @@ class LogStore:
             result = session.execute(insert_ignoring_duplicates(self.engine, MessageRow.__table__, ["event_id"]), rows)
             return max(result.rowcount, 0)
 
-    def records(self, since: Optional[dt.datetime] = None) -> Iterator[LogRecord]:
+    def records(self, since: dt.datetime | None = None) -> Iterator[LogRecord]:
         query = select(MessageRow).order_by(MessageRow.ts, MessageRow.id)
         if since is not None:
             query = query.where(MessageRow.ts >= since)
@@ -86,7 +99,7 @@ class LogStore:
             for row in session.execute(query.execution_options(yield_per=500)).scalars():
                 yield LogRecord(**{name: getattr(row, name) for name in RECORD_FIELDS})
 
-    def count(self, user_id: Optional[str] = None) -> int:
+    def count(self, user_id: str | None = None) -> int:
         query = select(func.count()).select_from(MessageRow)
         if user_id is not None:
             query = query.where(MessageRow.user_id == user_id)
@@ -99,10 +112,28 @@ class LogStore:
     def purge(self, before: dt.datetime) -> int:
         return self._delete(MessageRow.ts < before)
 
-    def _delete(self, condition) -> int:
+    def mark_handled(self, event_id: str, by: str) -> bool:
+        """Records that a trainer dealt with a request; False if there is no such request."""
         with Session(self.engine, future=True) as session, session.begin():
+            found = session.execute(
+                select(MessageRow.id).where(MessageRow.event_id == event_id, MessageRow.request.is_not(None))
+            ).first()
+            if found is None:
+                return False
+            insert = insert_ignoring_duplicates(self.engine, HandledRequestRow.__table__, ["event_id"])
+            session.execute(insert, [{"event_id": event_id, "handled_by": by, "handled_at": utc_now()}])
+            return True
+
+    def _delete(self, condition) -> int:
+        """Deletes the matching rows, and what trainers noted about them."""
+        with Session(self.engine, future=True) as session, session.begin():
+            gone = select(MessageRow.event_id).where(condition, MessageRow.request.is_not(None))
+            session.execute(
+                delete(HandledRequestRow)
+                .where(HandledRequestRow.event_id.in_(gone))
+                .execution_options(synchronize_session=False)
+            )
             return session.execute(delete(MessageRow).where(condition)).rowcount
 
     def close(self) -> None:
         self.engine.dispose()
-

@@ -5,10 +5,10 @@ An allowlist of account ids (TELEGRAM_ALLOWED_USERS) and/or a join code
 pseudonym only. A stranger gets a polite refusal from the connector itself: nothing
 of theirs reaches the NLU or the log.
 """
+
 from __future__ import annotations
 
 import hmac
-from typing import FrozenSet, Optional
 
 from sqlalchemy import Column, DateTime, String, select
 from sqlalchemy.engine import Engine
@@ -28,11 +28,11 @@ class AccessError(ValueError):
     pass
 
 
-def parse_ids(value: Optional[str]) -> FrozenSet[str]:
+def parse_ids(value: str | None) -> frozenset[str]:
     return frozenset(part.strip() for part in (value or "").replace(";", ",").split(",") if part.strip())
 
 
-def check_config(allowed: FrozenSet[str], join_code: Optional[str]) -> None:
+def check_config(allowed: frozenset[str], join_code: str | None) -> None:
     if not allowed and not join_code:
         raise AccessError(
             "set an allowlist (TELEGRAM_ALLOWED_USERS=id,id) or a join code (TELEGRAM_JOIN_CODE), "
@@ -43,7 +43,9 @@ def check_config(allowed: FrozenSet[str], join_code: Optional[str]) -> None:
 
 
 class Access:
-    def __init__(self, channel: str, key: bytes, engine: Engine, allowed: FrozenSet[str], join_code: Optional[str]) -> None:
+    def __init__(
+        self, channel: str, key: bytes, engine: Engine, allowed: frozenset[str], join_code: str | None
+    ) -> None:
         check_config(allowed, join_code)
         self.channel, self.key, self.engine = channel, key, engine
         self.allowed, self.join_code = allowed, (join_code or "").strip() or None

@@ -3,18 +3,21 @@
 The connectors only translate: a chat message in, the coach's replies out. Each
 message goes to the coach's REST channel with the channel name, the account id and
 the platform's language as a hint; the REST channel pseudonymises and redacts it,
-and the replies, buttons and the log are the same as in the web chat.
+and the replies, buttons and the log are the same as in the web chat. The connectors'
+own texts (a refusal, "only text messages") come from the knowledge base as the action
+server reads it: a trainer's edit reaches them within seconds, without a restart.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
 
 import httpx
 
-from bot.knowledge import base as knowledge
 from bot import settings
+from bot.knowledge.reload import LiveKnowledge
 from bot.settings import LANGUAGES
 
 logger = logging.getLogger(__name__)
@@ -23,10 +26,15 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class CoachReply:
     text: str
-    buttons: Tuple[Tuple[str, str], ...] = field(default_factory=tuple)  # (title, payload)
+    buttons: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (title, payload)
 
 
-def language_of(locale: Optional[str]) -> Optional[str]:
+def rest_url(environ: Mapping[str, str]) -> str:
+    """The coach's REST channel: COACH_REST_URL (`make run` sets it), else the local Rasa server on RASA_PORT."""
+    return environ.get("COACH_REST_URL") or f"http://127.0.0.1:{environ.get('RASA_PORT', '5005')}/webhooks/rest/webhook"
+
+
+def language_of(locale: str | None) -> str | None:
     """'es-ES', 'es_419', 'it' -> a language the coach speaks, else None."""
     code = (locale or "").replace("_", "-").split("-")[0].lower()
     return code if code in LANGUAGES else None
@@ -39,19 +47,18 @@ class CoachClient:
         self.webhook_url = webhook_url
         self.channel = channel
         self.timeout = timeout
-        self._async_http: Optional[httpx.AsyncClient] = None
+        self._async_http: httpx.AsyncClient | None = None
         self._http = httpx.Client(timeout=timeout)
-        kb = knowledge.load(settings.load().knowledge_dir)
-        self.texts = {lang: texts.texts for lang, texts in kb.conversation.items()}
+        self.knowledge = LiveKnowledge(settings.load().knowledge_dir)
 
-    def _body(self, account: str, text: str, locale: Optional[str]) -> dict:
+    def _body(self, account: str, text: str, locale: str | None) -> dict:
         metadata = {"channel": self.channel}
         hint = language_of(locale)
         if hint:
             metadata["language_hint"] = hint
         return {"sender": account, "message": text, "metadata": metadata}
 
-    async def ask(self, account: str, text: str, locale: Optional[str] = None) -> List[CoachReply]:
+    async def ask(self, account: str, text: str, locale: str | None = None) -> list[CoachReply]:
         if self._async_http is None:  # created on the connector's own event loop
             self._async_http = httpx.AsyncClient(timeout=self.timeout)
         try:
@@ -60,13 +67,13 @@ class CoachClient:
         except httpx.HTTPError as error:
             return self._unavailable(error, locale)
 
-    def ask_blocking(self, account: str, text: str, locale: Optional[str] = None) -> List[CoachReply]:
+    def ask_blocking(self, account: str, text: str, locale: str | None = None) -> list[CoachReply]:
         try:
             return self._replies(self._http.post(self.webhook_url, json=self._body(account, text, locale)), locale)
         except httpx.HTTPError as error:
             return self._unavailable(error, locale)
 
-    def _replies(self, response: httpx.Response, locale: Optional[str]) -> List[CoachReply]:
+    def _replies(self, response: httpx.Response, locale: str | None) -> list[CoachReply]:
         """The coach's replies; on any failure, one reply saying so (Rasa logged the message if it arrived)."""
         try:
             response.raise_for_status()
@@ -78,18 +85,20 @@ class CoachClient:
             return self._unavailable(error, locale)
         return _merged(replies) or self._unavailable(None, locale)
 
-    def _unavailable(self, error: Optional[Exception], locale: Optional[str]) -> List[CoachReply]:
-        logger.warning("The coach did not answer a %s message: %s", self.channel, error.__class__.__name__ if error else "no reply")
+    def _unavailable(self, error: Exception | None, locale: str | None) -> list[CoachReply]:
+        logger.warning(
+            "The coach did not answer a %s message: %s", self.channel, error.__class__.__name__ if error else "no reply"
+        )
         return [CoachReply(self.say("coach_unavailable", locale))]
 
-    def say(self, key: str, locale: Optional[str]) -> str:
+    def say(self, key: str, locale: str | None) -> str:
         """A connector's own text (a refusal, an unsupported message) in the user's language."""
-        return self.texts[language_of(locale) or "en"][key][0]
+        return self.knowledge.get().conversation[language_of(locale) or "en"].texts[key][0]
 
 
-def _merged(replies: List[CoachReply]) -> List[CoachReply]:
+def _merged(replies: list[CoachReply]) -> list[CoachReply]:
     """Rasa's REST channel splits a reply without buttons into paragraphs; a chat shows it as one message."""
-    merged: List[CoachReply] = []
+    merged: list[CoachReply] = []
     for reply in replies:
         if merged and not merged[-1].buttons and reply.text:
             merged[-1] = CoachReply(f"{merged[-1].text}\n\n{reply.text}", reply.buttons)

@@ -6,6 +6,7 @@ Direct messages are answered in the conversation; a mention in a channel is answ
 in a thread. Follow-ups are Block Kit buttons. The user's Slack locale is the language
 hint. Only the workspace the app is installed in is served.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,14 +15,14 @@ import re
 import sys
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.channels.rasa_client import CoachClient, CoachReply
+from bot.channels.rasa_client import CoachClient, CoachReply, rest_url
 
 logger = logging.getLogger(__name__)
 
@@ -36,48 +37,61 @@ class SlackConfig:
     bot_token: str
     app_token: str
     coach_url: str
-    api_base_url: Optional[str] = None  # tests point this at a local Web API server
+    api_base_url: str | None = None  # tests point this at a local Web API server
 
     @classmethod
-    def from_environment(cls, environ=os.environ) -> "SlackConfig":
+    def from_environment(cls, environ=os.environ) -> SlackConfig:
         return cls(
             bot_token=environ["SLACK_BOT_TOKEN"],
             app_token=environ["SLACK_APP_TOKEN"],
-            coach_url=environ.get("COACH_REST_URL", "http://127.0.0.1:5005/webhooks/rest/webhook"),
+            coach_url=rest_url(environ),
             api_base_url=environ.get("SLACK_API_BASE_URL") or None,
         )
 
 
-def blocks(reply: CoachReply) -> List[Dict[str, Any]]:
-    result: List[Dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": reply.text[:3000]}}]
+def blocks(reply: CoachReply) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": reply.text[:3000]}}]
     if reply.buttons:
-        result.append({"type": "actions", "elements": [
-            {"type": "button", "action_id": f"coach_button_{i}", "text": {"type": "plain_text", "text": title[:75]},
-             "value": payload}
-            for i, (title, payload) in enumerate(reply.buttons)
-        ]})
+        result.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": f"coach_button_{i}",
+                        "text": {"type": "plain_text", "text": title[:75]},
+                        "value": payload,
+                    }
+                    for i, (title, payload) in enumerate(reply.buttons)
+                ],
+            }
+        )
     return result
+
+
+def _web_client(token: str, api_base_url: str | None) -> WebClient:
+    """Slack's Web API client; `api_base_url` only for a local stand-in (the tests' fake Slack)."""
+    return WebClient(token=token, base_url=api_base_url) if api_base_url else WebClient(token=token)
 
 
 class SlackConnector:
     def __init__(self, config: SlackConfig, coach: CoachClient) -> None:
         self.config, self.coach = config, coach
-        client = WebClient(token=config.bot_token, **({"base_url": config.api_base_url} if config.api_base_url else {}))
+        client = _web_client(config.bot_token, config.api_base_url)
         self.app = App(client=client)
         identity = client.auth_test()
         self.team_id, self.bot_user = identity["team_id"], identity["user_id"]
-        self._locales: "OrderedDict[str, Optional[str]]" = OrderedDict()
+        self._locales: OrderedDict[str, str | None] = OrderedDict()
         self.app.event("message")(self.on_message)
         self.app.event("app_mention")(self.on_mention)
         self.app.action(BUTTON_ACTION)(self.on_button)
 
     def handler(self) -> SocketModeHandler:
-        web_client = WebClient(token=self.config.app_token,
-                               **({"base_url": self.config.api_base_url} if self.config.api_base_url else {}))
+        web_client = _web_client(self.config.app_token, self.config.api_base_url)
         return SocketModeHandler(self.app, self.config.app_token, web_client=web_client)
 
     # --- events ---------------------------------------------------------------
-    def on_message(self, event: Dict[str, Any], client: WebClient, body: Dict[str, Any]) -> None:
+    def on_message(self, event: dict[str, Any], client: WebClient, body: dict[str, Any]) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype") in _IGNORED_SUBTYPES:
             return
         user = event.get("user") or (event.get("message") or {}).get("user")
@@ -91,7 +105,7 @@ class SlackConnector:
         else:
             self._converse(client, event["channel"], None, user, event["text"], locale)
 
-    def on_mention(self, event: Dict[str, Any], client: WebClient, body: Dict[str, Any]) -> None:
+    def on_mention(self, event: dict[str, Any], client: WebClient, body: dict[str, Any]) -> None:
         user = event.get("user")
         if not user or event.get("bot_id") or not self._same_workspace(body, event):
             return
@@ -99,27 +113,36 @@ class SlackConnector:
         thread = event.get("thread_ts") or event.get("ts")
         self._converse(client, event["channel"], thread, user, text, self._locale(client, user))
 
-    def on_button(self, ack, body: Dict[str, Any], client: WebClient) -> None:
+    def on_button(self, ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user = (body.get("user") or {}).get("id")
         action = (body.get("actions") or [{}])[0]
         channel = (body.get("channel") or {}).get("id")
         message = body.get("message") or {}
-        if not (user and channel and action.get("value")) or (body.get("team") or {}).get("id") not in (None, self.team_id):
+        if not (user and channel and action.get("value")) or (body.get("team") or {}).get("id") not in (
+            None,
+            self.team_id,
+        ):
             return
         try:
             # A button answers once: keep the text, drop the buttons.
-            client.chat_update(channel=channel, ts=message.get("ts"), text=message.get("text", ""),
-                               blocks=[b for b in message.get("blocks", []) if b.get("type") != "actions"])
+            client.chat_update(
+                channel=channel,
+                ts=str(message.get("ts") or ""),
+                text=message.get("text", ""),
+                blocks=[b for b in message.get("blocks", []) if b.get("type") != "actions"],
+            )
         except SlackApiError as error:
             logger.info("Could not remove the buttons: %s", error.response.get("error"))
         self._converse(client, channel, message.get("thread_ts"), user, action["value"], self._locale(client, user))
 
     # --- helpers ----------------------------------------------------------------
-    def _same_workspace(self, body: Dict[str, Any], event: Dict[str, Any]) -> bool:
-        return body.get("team_id", self.team_id) == self.team_id and event.get("user_team", self.team_id) == self.team_id
+    def _same_workspace(self, body: dict[str, Any], event: dict[str, Any]) -> bool:
+        return (
+            body.get("team_id", self.team_id) == self.team_id and event.get("user_team", self.team_id) == self.team_id
+        )
 
-    def _locale(self, client: WebClient, user: str) -> Optional[str]:
+    def _locale(self, client: WebClient, user: str) -> str | None:
         if user not in self._locales:
             try:
                 self._locales[user] = client.users_info(user=user, include_locale=True)["user"].get("locale")
@@ -129,13 +152,14 @@ class SlackConnector:
                 self._locales.popitem(last=False)
         return self._locales[user]
 
-    def _converse(self, client: WebClient, channel: str, thread: Optional[str], user: str, text: str,
-                  locale: Optional[str]) -> None:
+    def _converse(
+        self, client: WebClient, channel: str, thread: str | None, user: str, text: str, locale: str | None
+    ) -> None:
         for reply in self.coach.ask_blocking(user, text, locale):
             self._post(client, channel, thread, reply)
 
     @staticmethod
-    def _post(client: WebClient, channel: str, thread: Optional[str], reply: CoachReply) -> None:
+    def _post(client: WebClient, channel: str, thread: str | None, reply: CoachReply) -> None:
         client.chat_postMessage(channel=channel, thread_ts=thread, text=reply.text, blocks=blocks(reply))
 
 

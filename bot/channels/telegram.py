@@ -8,6 +8,7 @@ channel turns them into intents, so every channel behaves the same. Buttons are 
 inline keyboard; a click sends the button's payload. In groups the bot answers only
 when mentioned or replied to.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,7 +16,6 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from typing import List, Optional
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -23,9 +23,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot import settings as coach_settings
-from bot.channels.access import Access, AccessError, parse_ids
-from bot.channels.rasa_client import CoachClient, CoachReply
 from bot.adoption_log.store import LogStore
+from bot.channels.access import Access, AccessError, parse_ids
+from bot.channels.rasa_client import CoachClient, CoachReply, rest_url
 from bot.privacy.pseudonyms import load_key
 
 logger = logging.getLogger(__name__)
@@ -39,17 +39,17 @@ class TelegramConfig:
     token: str
     coach_url: str
     allowed: frozenset
-    join_code: Optional[str]
-    api_base_url: Optional[str] = None  # tests point this at a local Bot API server
-    webhook_url: Optional[str] = None
-    webhook_secret: Optional[str] = None
+    join_code: str | None
+    api_base_url: str | None = None  # tests point this at a local Bot API server
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
     webhook_port: int = 8443
 
     @classmethod
-    def from_environment(cls, environ=os.environ) -> "TelegramConfig":
+    def from_environment(cls, environ=os.environ) -> TelegramConfig:
         return cls(
             token=environ["TELEGRAM_TOKEN"],
-            coach_url=environ.get("COACH_REST_URL", "http://127.0.0.1:5005/webhooks/rest/webhook"),
+            coach_url=rest_url(environ),
             allowed=parse_ids(environ.get("TELEGRAM_ALLOWED_USERS")),
             join_code=environ.get("TELEGRAM_JOIN_CODE") or None,
             api_base_url=environ.get("TELEGRAM_API_BASE_URL") or None,
@@ -59,22 +59,25 @@ class TelegramConfig:
         )
 
 
-def keyboard(reply: CoachReply) -> Optional[InlineKeyboardMarkup]:
+def keyboard(reply: CoachReply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
     # Two buttons a row: readable on a phone.
     buttons = [InlineKeyboardButton(title, callback_data=payload[:64]) for title, payload in reply.buttons]
-    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
-def addressed_text(message: Message, bot_username: str, bot_id: int) -> Optional[str]:
+def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
     """The text meant for the coach, or None when a group message is not addressed to it."""
     text = message.text or ""
     if message.chat.type == ChatType.PRIVATE:
         return text
     mention = f"@{bot_username}"
-    replied_to_bot = message.reply_to_message is not None and message.reply_to_message.from_user is not None \
+    replied_to_bot = (
+        message.reply_to_message is not None
+        and message.reply_to_message.from_user is not None
         and message.reply_to_message.from_user.id == bot_id
+    )
     if mention.lower() in text.lower():
         return re.sub(re.escape(mention), "", text, flags=re.IGNORECASE).strip()
     return text if replied_to_bot else None
@@ -116,10 +119,12 @@ class TelegramConnector:
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user
+        if query is None:
+            return
         await query.answer()
         if user is None or not query.data or not self.access.is_allowed(str(user.id)):
             return
-        if query.message is not None:
+        if isinstance(query.message, Message):  # not an old message Telegram no longer gives access to
             try:
                 # A button answers once: remove the keyboard so it cannot be clicked twice.
                 await query.edit_message_reply_markup(reply_markup=None)
@@ -132,7 +137,7 @@ class TelegramConnector:
         if message is not None and user is not None and message.chat.type == ChatType.PRIVATE:
             await message.reply_text(self.coach.say("edited_message", user.language_code))
 
-    async def _converse(self, message: Message, account: str, text: str, locale: Optional[str]) -> None:
+    async def _converse(self, message: Message, account: str, text: str, locale: str | None) -> None:
         await message.chat.send_action("typing")
         for reply in await self.coach.ask(account, text, locale):
             parts = split(reply.text)
@@ -144,7 +149,7 @@ class TelegramConnector:
         logger.error("Telegram update failed: %s", context.error.__class__.__name__, exc_info=context.error)
 
 
-def split(text: str) -> List[str]:
+def split(text: str) -> list[str]:
     """Telegram's message limit, cut at paragraph or line ends where possible."""
     parts, rest = [], text or "…"
     while len(rest) > MAX_TEXT:
@@ -163,8 +168,13 @@ def main() -> int:
         current = coach_settings.load()
         store = LogStore(current.log_db_url)
         store.migrate()
-        access = Access(CHANNEL, load_key(current.secret_key, current.secret_key_file), store.engine,
-                        config.allowed, config.join_code)
+        access = Access(
+            CHANNEL,
+            load_key(current.secret_key, current.secret_key_file),
+            store.engine,
+            config.allowed,
+            config.join_code,
+        )
     except (KeyError, AccessError, coach_settings.SettingsError) as error:
         print(f"telegram: not started: {error}", file=sys.stderr)
         return 2
@@ -173,8 +183,13 @@ def main() -> int:
         if not config.webhook_secret:
             print("telegram: TELEGRAM_WEBHOOK_SECRET is required with a webhook", file=sys.stderr)
             return 2
-        application.run_webhook(listen="0.0.0.0", port=config.webhook_port, webhook_url=config.webhook_url,
-                                secret_token=config.webhook_secret, allowed_updates=Update.ALL_TYPES)
+        application.run_webhook(
+            listen="0.0.0.0",
+            port=config.webhook_port,
+            webhook_url=config.webhook_url,
+            secret_token=config.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

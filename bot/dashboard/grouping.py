@@ -5,10 +5,11 @@ words, typos and inflections; each message joins the first group whose leader it
 resembles closely enough, else starts a group. Good enough for a few thousand
 messages, with nothing to train and no model to load in the dashboard.
 """
+
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Dict, List
+from typing import Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
@@ -17,14 +18,14 @@ SIMILAR = 0.45
 EXAMPLES = 5
 
 
-def group(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def group(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """[{text, intent, language}] -> [{text, count, examples, languages, intents}], largest group first."""
     texts = [m["text"].strip() for m in messages]
     if not texts:
         return []
     vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=True).fit_transform(texts)
-    leaders: List[int] = []
-    members: Dict[int, List[int]] = {}
+    leaders: list[int] = []
+    members: dict[int, list[int]] = {}
     for index in range(len(texts)):
         if leaders:
             similarity = cosine_similarity(vectors[index], vectors[leaders]).ravel()
@@ -38,7 +39,7 @@ def group(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return sorted(groups, key=lambda g: (-g["count"], g["text"]))
 
 
-def _describe(messages: List[Dict[str, Any]]) -> Dict[str, Any]:
+def _describe(messages: list[dict[str, Any]]) -> dict[str, Any]:
     texts = Counter(m["text"].strip() for m in messages)
     return {
         "text": texts.most_common(1)[0][0],

@@ -1,5 +1,6 @@
 """The dashboard's production WSGI server: waitress (pure Python, threads, request limits),
 not werkzeug's development server."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,5 +13,12 @@ MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
 def make_server(app: Any, host: str, port: int, threads: int = 8) -> Any:
     """A bound server: `.run()` serves until `.close()`; `.effective_port` is the port taken (0 = any free)."""
-    return create_server(app, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BODY_BYTES,
-                         ident="coach-dashboard", clear_untrusted_proxy_headers=True)
+    return create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=MAX_REQUEST_BODY_BYTES,
+        ident="coach-dashboard",
+        clear_untrusted_proxy_headers=True,
+    )

@@ -5,11 +5,11 @@
 - admin: everything, and manages the users.
 Passwords are stored as salted scrypt hashes (Werkzeug).
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional
 
 from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.engine import Engine
@@ -51,7 +51,7 @@ class User:
         return ROLES.index(self.role) >= ROLES.index(role)
 
 
-def _check(username: str, password: Optional[str], role: str) -> None:
+def _check(username: str, password: str | None, role: str) -> None:
     if not _USERNAME.match(username or ""):
         raise UserError("a username is 2-64 letters, digits or . _ @ -")
     if role not in ROLES:
@@ -66,15 +66,17 @@ class Users:
 
     def add(self, username: str, password: str, role: str) -> User:
         _check(username, password, role)
-        row = UserRow(username=username, password_hash=generate_password_hash(password), role=role, created_at=utc_now())
+        row = UserRow(
+            username=username, password_hash=generate_password_hash(password), role=role, created_at=utc_now()
+        )
         try:
             with Session(self.engine, future=True) as session, session.begin():
                 session.add(row)
         except IntegrityError:
-            raise UserError(f"{username} already exists")
+            raise UserError(f"{username} already exists") from None
         return User(username, role)
 
-    def authenticate(self, username: str, password: str) -> Optional[User]:
+    def authenticate(self, username: str, password: str) -> User | None:
         with Session(self.engine, future=True) as session:
             row = session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none()
         if row is None:
@@ -82,12 +84,12 @@ class Users:
             return None
         return User(row.username, row.role) if check_password_hash(row.password_hash, password) else None
 
-    def get(self, username: str) -> Optional[User]:
+    def get(self, username: str) -> User | None:
         with Session(self.engine, future=True) as session:
             row = session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none()
         return User(row.username, row.role) if row else None
 
-    def all(self) -> List[User]:
+    def all(self) -> list[User]:
         with Session(self.engine, future=True) as session:
             rows = session.execute(select(UserRow).order_by(UserRow.username)).scalars().all()
         return [User(r.username, r.role) for r in rows]
@@ -103,7 +105,7 @@ class Users:
         with Session(self.engine, future=True) as session, session.begin():
             session.execute(delete(UserRow).where(UserRow.username == username))
 
-    def _guard_last_admin(self, username: str, new_role: Optional[str]) -> None:
+    def _guard_last_admin(self, username: str, new_role: str | None) -> None:
         admins = [u.username for u in self.all() if u.role == "admin"]
         if admins == [username] and new_role != "admin":
             raise UserError("the last admin cannot be removed or demoted: add another admin first")

@@ -2,6 +2,7 @@
 of truth (reviewable in version control), every save passes the same validator as
 the files, and every version is kept with who saved it and when, for a one-click revert.
 """
+
 from __future__ import annotations
 
 import io
@@ -10,15 +11,15 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
 
 from ruamel.yaml import YAML
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.knowledge import base as knowledge
 from bot.db import Base, utc_now
+from bot.knowledge import base as knowledge
+from bot.knowledge import fidelity
 
 FIELDS = ("topic", "short", "more", "tip", "for_leads")
 ORIGINAL = "(the file before the first edit)"
@@ -46,8 +47,8 @@ class Version:
 
 def _yaml() -> YAML:
     yaml = YAML()  # round trip: comments, order and quoting survive an edit
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # one line per text, as trainers write them
+    yaml.preserve_quotes = True  # type: ignore[assignment]  # (ruamel types the default, None)
+    yaml.width = 4096  # type: ignore[assignment]  # one line per text, as trainers write them
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
 
@@ -66,11 +67,11 @@ class KnowledgeEditor:
     def _relative(self, path: Path) -> str:
         return str(path.relative_to(self.root))
 
-    def fields(self, intent: str, language: str) -> Dict[str, object]:
+    def fields(self, intent: str, language: str) -> dict[str, object]:
         block = _yaml().load(self.answer_file(intent).read_text(encoding="utf-8")).get(language) or {}
         return {name: (list(block.get(name) or []) if name == "short" else block.get(name, "")) for name in FIELDS}
 
-    def with_fields(self, intent: str, language: str, values: Dict[str, object]) -> str:
+    def with_fields(self, intent: str, language: str, values: dict[str, object]) -> str:
         """The answer file's text with one language's fields replaced, everything else as it was."""
         yaml = _yaml()
         data = yaml.load(self.answer_file(intent).read_text(encoding="utf-8"))
@@ -79,25 +80,39 @@ class KnowledgeEditor:
             if name == "short":
                 # Unchanged texts keep their original scalar (quoting), so the diff shows only the edit.
                 before = {str(text): text for text in block.get(name) or []}
-                block[name] = [before.get(t.strip(), t.strip()) for t in values.get(name) or [] if t.strip()]
+                submitted = values.get(name)
+                texts = [str(t).strip() for t in submitted] if isinstance(submitted, list) else []
+                block[name] = [before.get(t, t) for t in texts if t]
             elif str(block.get(name, "")) != str(values.get(name) or "").strip():
                 block[name] = str(values.get(name) or "").strip()
         out = io.StringIO()
         yaml.dump(data, out)
         return out.getvalue()
 
-    def check(self, intent: str, text: str) -> "Checked":
-        """Validate the whole knowledge base as it would be with `text` saved for `intent`."""
+    def check(self, intent: str, text: str) -> Checked:
+        """Validate the whole knowledge base as it would be with `text` saved for `intent`: its
+        shape, and faithfulness to the documents (only problems the edit brings are refused, so
+        an old problem elsewhere never blocks a trainer)."""
         with tempfile.TemporaryDirectory() as scratch:
             copy = Path(scratch) / self.root.name
             shutil.copytree(self.root, copy)
+            before = set(self._content_problems(copy))
             (copy / "answers" / f"{intent}.yml").write_text(text, encoding="utf-8")
             try:
-                return Checked(knowledge.load(copy), [])
+                kb = knowledge.load(copy)
             except knowledge.KnowledgeError as error:
                 return Checked(None, list(error.problems))
+            added = [problem for problem in fidelity.problems(kb, copy) if problem not in before]
+            return Checked(None if added else kb, added)
 
-    def save(self, intent: str, text: str, author: str, note: str = "edited") -> List[str]:
+    @staticmethod
+    def _content_problems(root: Path) -> list[str]:
+        try:
+            return fidelity.problems(knowledge.load(root), root)
+        except knowledge.KnowledgeError:
+            return []
+
+    def save(self, intent: str, text: str, author: str, note: str = "edited") -> list[str]:
         """Write the file if the knowledge base stays valid; returns the problems otherwise."""
         problems = self.check(intent, text).problems
         if problems:
@@ -106,21 +121,30 @@ class KnowledgeEditor:
         with Session(self.engine, future=True) as session, session.begin():
             relative = self._relative(path)
             if session.execute(select(HistoryRow.id).where(HistoryRow.path == relative)).first() is None:
-                session.add(HistoryRow(path=relative, content=path.read_text(encoding="utf-8"), author="files",
-                                       note=ORIGINAL, created_at=utc_now()))
+                session.add(
+                    HistoryRow(
+                        path=relative,
+                        content=path.read_text(encoding="utf-8"),
+                        author="files",
+                        note=ORIGINAL,
+                        created_at=utc_now(),
+                    )
+                )
             session.add(HistoryRow(path=relative, content=text, author=author, note=note, created_at=utc_now()))
         _write_atomically(path, text)
         return []
 
-    def history(self, intent: str) -> List[Version]:
+    def history(self, intent: str) -> list[Version]:
         relative = self._relative(self.answer_file(intent))
         with Session(self.engine, future=True) as session:
-            rows = session.execute(
-                select(HistoryRow).where(HistoryRow.path == relative).order_by(HistoryRow.id.desc())
-            ).scalars().all()
+            rows = (
+                session.execute(select(HistoryRow).where(HistoryRow.path == relative).order_by(HistoryRow.id.desc()))
+                .scalars()
+                .all()
+            )
         return [Version(r.id, r.author, r.note, r.created_at, r.content) for r in rows]
 
-    def revert(self, intent: str, version_id: int, author: str) -> List[str]:
+    def revert(self, intent: str, version_id: int, author: str) -> list[str]:
         version = next((v for v in self.history(intent) if v.id == version_id), None)
         if version is None:
             return [f"there is no version {version_id} of {intent}"]
@@ -129,8 +153,8 @@ class KnowledgeEditor:
 
 @dataclass(frozen=True)
 class Checked:
-    kb: Optional[knowledge.KnowledgeBase]
-    problems: Sequence[str]
+    kb: knowledge.KnowledgeBase | None
+    problems: list[str]
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -6,13 +6,14 @@ reply uses them, with no restart. If a saved file does not pass the validator, t
 coach keeps answering from the last good version and logs what is wrong, naming the
 file and the field; the dashboard shows the same problems.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional, Tuple
 
 from bot.knowledge import base as knowledge
 
@@ -21,12 +22,10 @@ logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 1.0
 
 
-def _stamp(root: Path) -> Tuple:
+def _stamp(root: Path) -> tuple:
     """Names, sizes and modification times of every knowledge file: any save changes it."""
     return tuple(
-        (str(path), stat.st_size, stat.st_mtime_ns)
-        for path in sorted(root.rglob("*.yml"))
-        for stat in (path.stat(),)
+        (str(path), stat.st_size, stat.st_mtime_ns) for path in sorted(root.rglob("*.yml")) for stat in (path.stat(),)
     )
 
 
@@ -38,7 +37,7 @@ class LiveKnowledge:
         self._stamp = _stamp(self.root)
         self._current = knowledge.load(self.root)  # at start-up a broken base is an error: fail loudly
         self._checked = clock()
-        self.problems: Optional[str] = None
+        self.problems: str | None = None
 
     def get(self) -> knowledge.KnowledgeBase:
         """The current knowledge base, reloaded first if a file changed since the last look."""

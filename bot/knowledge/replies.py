@@ -1,14 +1,17 @@
 """What the coach says for a recognised intent: the one place replies are composed.
 
 Actions (every channel) and `coach try` (the trainer's preview) both call `compose`,
-so the preview is exactly what a salesperson would get.
+so the preview is exactly what a salesperson would get. An answer and "tell me more"
+end with a short citation (outlet and title, `KnowledgeBase.cite`); a tip is the
+coach's own practice, so it is labelled as such and cites no document.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import List, Optional, Sequence
 
-from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.base import HELP_CONTACT, KnowledgeBase
 
 FOLLOW_UPS = {"ask_more": "more", "ask_tip": "tip"}
 FEEDBACK = {"feedback_helpful": "helpful", "feedback_not_helpful": "not_helpful"}
@@ -30,9 +33,15 @@ BUTTON_PAYLOADS = {
     "not_helped": "/feedback_not_helpful",
     "erase": "/affirm",
     "keep": "/deny",
+    "leave_request": "/affirm",
+    "no_request": "/deny",
+    "want_person": "/request_human",
 }
-# A question the next message answers (with affirm or deny).
+# Questions the next message answers (with affirm or deny).
 AWAITING_FORGET = "forget"
+AWAITING_PERSON = "person"
+# What a confirmed "I want a person" leaves for trainers (the log row's `request`).
+PERSON_REQUEST = "person"
 
 
 @dataclass(frozen=True)
@@ -45,10 +54,10 @@ class Button:
 class ConversationState:
     """What the coach remembers between turns (kept in the tracker's slots)."""
 
-    kb_entry: Optional[str] = None  # the knowledge entry last answered, for "tell me more"
-    last_key: Optional[str] = None  # which text was last said, to rotate its alternatives
-    last_variant: Optional[int] = None
-    awaiting: Optional[str] = None  # a question the next message answers: "forget"
+    kb_entry: str | None = None  # the knowledge entry last answered, for "tell me more"
+    last_key: str | None = None  # which text was last said, to rotate its alternatives
+    last_variant: int | None = None
+    awaiting: str | None = None  # a question the next message answers: "forget" or "person"
 
 
 @dataclass(frozen=True)
@@ -60,13 +69,22 @@ class PrivacyPolicy:
 
 
 @dataclass(frozen=True)
+class CompanyHelp:
+    """Who helps with the company's own CRM, and which how-to entry a question matched."""
+
+    contact: str | None = None  # COACH_HELP_CONTACT; None: the conversation files' generic wording
+    howto_id: str | None = None  # set by the caller for `ask_howto` (bot/knowledge/howto.py)
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
-    source: Optional[str] = None
+    source: str | None = None
     buttons: Sequence[Button] = field(default_factory=tuple)
-    kb_entry: Optional[str] = None  # the entry this reply draws on or gives feedback about
-    feedback: Optional[str] = None
+    kb_entry: str | None = None  # the entry this reply draws on or gives feedback about
+    feedback: str | None = None
     erase: bool = False  # the user confirmed /forget: erase their log rows and conversation
+    request: str | None = None  # the user asked for a person and agreed: trainers see it
     state: ConversationState = field(default_factory=ConversationState)
 
 
@@ -78,7 +96,7 @@ def _pick(texts: Sequence[str], key: str, state: ConversationState):
     return texts[variant], replace(state, last_key=key, last_variant=variant)
 
 
-def _buttons(kb: KnowledgeBase, language: str, keys: Sequence[str]) -> List[Button]:
+def _buttons(kb: KnowledgeBase, language: str, keys: Sequence[str]) -> list[Button]:
     titles = kb.conversation[language].buttons
     return [Button(titles[k], BUTTON_PAYLOADS[k]) for k in keys]
 
@@ -112,13 +130,15 @@ def _follow_up(kb: KnowledgeBase, intent: str, language: str, state: Conversatio
     if entry is None:
         texts = kb.conversation[language].texts
         return Reply(text=f"{texts['no_topic_yet'][0]}\n\n{_topic_list(kb, language)}", state=state)
-    part = FOLLOW_UPS[intent]
-    other = "tip" if part == "more" else "more"
     answer = entry.answers[language]
-    label = kb.conversation[language].labels[part]
-    source = kb.cite(entry, language, every_source=part == "more")
+    labels = kb.conversation[language].labels
+    if FOLLOW_UPS[intent] == "tip":  # the coach's own practice: no document to cite
+        text, source, other = f"{labels['practice']}: {answer.tip}", None, "more"
+    else:  # "tell me more" draws on every document the entry cites
+        source = kb.cite(entry, language, every_source=True)
+        text, other = _with_source(f"{labels['more']}: {answer.more}", source), "tip"
     return Reply(
-        text=_with_source(f"{label}: {getattr(answer, part)}", source),
+        text=text,
         source=source,
         buttons=_buttons(kb, language, (other, "helped", "not_helped")),
         kb_entry=entry.intent,
@@ -163,6 +183,48 @@ def _answer_forget(kb: KnowledgeBase, intent: str, language: str, state: Convers
     return Reply(text=texts["forget_kept"][0], state=replace(state, awaiting=None))
 
 
+def _help_contact(kb: KnowledgeBase, language: str, company: CompanyHelp) -> str:
+    return company.contact or kb.conversation[language].texts["help_contact_default"][0]
+
+
+def _ask_for_person(kb: KnowledgeBase, language: str, state: ConversationState, company: CompanyHelp) -> Reply:
+    text = (
+        kb.conversation[language].texts["request_human"][0].replace(HELP_CONTACT, _help_contact(kb, language, company))
+    )
+    return Reply(
+        text=text,
+        buttons=_buttons(kb, language, ("leave_request", "no_request")),
+        state=replace(state, awaiting=AWAITING_PERSON),
+    )
+
+
+def _answer_person(kb: KnowledgeBase, intent: str, language: str, state: ConversationState) -> Reply:
+    texts = kb.conversation[language].texts
+    state = replace(state, awaiting=None)
+    if intent == "affirm":
+        return Reply(text=texts["human_requested"][0], request=PERSON_REQUEST, state=state)
+    return Reply(text=texts["human_not_requested"][0], state=state)
+
+
+def _howto(kb: KnowledgeBase, language: str, state: ConversationState, company: CompanyHelp) -> Reply:
+    texts, labels = kb.conversation[language].texts, kb.conversation[language].labels
+    howto = kb.howtos.get(company.howto_id or "")
+    if howto is None:  # honest: the coach does not know this company's screens
+        text = texts["howto_no_match"][0].replace(HELP_CONTACT, _help_contact(kb, language, company))
+        return Reply(text=text, buttons=_buttons(kb, language, ("want_person",)), state=state)
+    guide = howto.texts[language]
+    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(guide.steps, start=1))
+    note = f"\n{texts['howto_example_note'][0]}" if howto.example else ""
+    source = f"{labels['source']}: {labels['howto_source']}"
+    return Reply(
+        text=_with_source(f"{guide.title}:\n{steps}{note}", source),
+        source=source,
+        buttons=_buttons(kb, language, ("helped", "not_helped", "want_person")),
+        kb_entry=f"howto:{howto.id}",
+        state=replace(state, kb_entry=None),
+    )
+
+
 def _not_understood(kb: KnowledgeBase, language: str, state: ConversationState) -> Reply:
     text = kb.conversation[language].texts["not_understood"][0]
     return Reply(text=f"{text}\n\n{_topic_list(kb, language)}", state=state)
@@ -170,16 +232,23 @@ def _not_understood(kb: KnowledgeBase, language: str, state: ConversationState) 
 
 def compose(
     kb: KnowledgeBase,
-    intent: Optional[str],
+    intent: str | None,
     language: str,
     state: ConversationState,
     policy: PrivacyPolicy = PrivacyPolicy(),
-    chosen_language: Optional[str] = None,
+    chosen_language: str | None = None,
+    company: CompanyHelp = CompanyHelp(),
 ) -> Reply:
     """The reply to `intent` in `language`; anything unknown is answered as not understood."""
     if state.awaiting == AWAITING_FORGET and intent in ("affirm", "deny"):
         return _answer_forget(kb, intent, language, state)
+    if state.awaiting == AWAITING_PERSON and intent in ("affirm", "deny"):
+        return _answer_person(kb, intent, language, state)
     state = replace(state, awaiting=None)  # any other message leaves the question unanswered: nothing erased
+    if intent == "request_human":
+        return _ask_for_person(kb, language, state, company)
+    if intent == "ask_howto":
+        return _howto(kb, language, state, company)
     if intent == "ask_privacy":
         return _privacy(kb, language, state, policy)
     if intent == "request_forget":
@@ -187,7 +256,7 @@ def compose(
     if intent == "set_language":
         key = "language_set" if chosen_language else "language_usage"
         return Reply(text=kb.conversation[language].texts[key][0], state=state)
-    if intent in kb.entries:
+    if intent is not None and intent in kb.entries:
         return _knowledge_answer(kb, intent, language, state)
     if intent in FOLLOW_UPS:
         return _follow_up(kb, intent, language, state)

@@ -5,47 +5,72 @@ Examples go to `data/nlu/learned_<lang>.yml`, one block per intent, so every add
 is a small reviewable diff and the hand-written files stay as they are. A text the
 training data already has is skipped, and so is one in the held-out files: training
 on it would make the evaluation lie.
+
+It also reads the training data for the rest of the code (`intent_examples`,
+`domain_intents`), always through Rasa's own loaders, so what is counted, compared
+and evaluated is exactly what Rasa trains on.
 """
+
 from __future__ import annotations
 
-import re
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Set
+from typing import NamedTuple
 
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from bot.settings import LANGUAGES
-from bot.settings import PROJECT_ROOT
-
-_EXAMPLE = re.compile(r"^\s*-\s+(.*)$")
+from bot.settings import LANGUAGES, PROJECT_ROOT
 
 
 @dataclass
 class Added:
-    added: List[str] = field(default_factory=list)
-    already_known: List[str] = field(default_factory=list)
-    held_out: List[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    already_known: list[str] = field(default_factory=list)
+    held_out: list[str] = field(default_factory=list)
 
 
-def domain_intents(domain: Path = PROJECT_ROOT / "domain.yml") -> List[str]:
-    """The intents a message can be assigned to: the domain's (a stable contract)."""
-    return list(YAML(typ="safe").load(domain.read_text(encoding="utf-8")).get("intents", []))
+class IntentExample(NamedTuple):
+    text: str  # as Rasa trains on it: entity markup removed
+    intent: str
+    language: str | None  # the block's `metadata: language:`; held-out files have none
+
+
+def domain_intents(domain: Path = PROJECT_ROOT / "domain.yml") -> list[str]:
+    """The intents a message can be assigned to: those the domain declares (a stable contract),
+    read by Rasa's own loader (without the defaults Rasa adds, like `restart`), in alphabetical order."""
+    from rasa.shared.core.domain import Domain
+
+    with warnings.catch_warnings():  # Rasa's notes on the domain's slots are not this function's business
+        warnings.simplefilter("ignore")
+        declared = Domain.load(domain).as_dict().get("intents", [])
+    return [next(iter(intent)) if isinstance(intent, dict) else str(intent) for intent in declared]
+
+
+def intent_examples(path: Path) -> list[IntentExample]:
+    """Every intent example of a Rasa NLU YAML file, read by Rasa's own loader."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return [
+        IntentExample(message.get("text"), message.get("intent"), _block_language(message.get("metadata")))
+        for message in load_data(str(path)).intent_examples
+    ]
+
+
+def _block_language(metadata: dict | None) -> str | None:
+    language = ((metadata or {}).get("intent") or {}).get("language")
+    return str(language) if language else None
 
 
 def normalised(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _examples_in(path: Path) -> Set[str]:
-    """Every example line of a Rasa NLU file, normalised, without entity markup's brackets."""
-    found = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = _EXAMPLE.match(line)
-        if match:
-            found.add(normalised(re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", match.group(1))))
-    return found
+def _examples_in(path: Path) -> set[str]:
+    """Every example of a Rasa NLU file, normalised, without entity markup."""
+    return {normalised(example.text) for example in intent_examples(path)}
 
 
 def learned_file(data_dir: Path, language: str) -> Path:
@@ -59,7 +84,11 @@ def add_examples(data_dir: Path, language: str, intent: str, texts: Iterable[str
         raise ValueError(f"{intent!r} is not an intent of the domain")
     data_dir = Path(data_dir)
     known = set().union(*(_examples_in(p) for p in (data_dir / "nlu").glob("*.yml")))
-    held_out = _examples_in(data_dir / "tests" / f"{language}.yml") if (data_dir / "tests" / f"{language}.yml").exists() else set()
+    held_out = (
+        _examples_in(data_dir / "tests" / f"{language}.yml")
+        if (data_dir / "tests" / f"{language}.yml").exists()
+        else set()
+    )
     result = Added()
     for text in texts:
         text = " ".join(str(text).split())
@@ -78,11 +107,15 @@ def add_examples(data_dir: Path, language: str, intent: str, texts: Iterable[str
     return result
 
 
-def _append(path: Path, language: str, intent: str, texts: List[str]) -> None:
+def _append(path: Path, language: str, intent: str, texts: list[str]) -> None:
     yaml = YAML()
-    yaml.width = 4096
+    yaml.width = 4096  # type: ignore[assignment]  # ruamel's stub types it as None
     data = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
-    header = "" if data else '# Added from the dashboard\'s "Not understood" page (bot/learning/examples.py); review like any change.\n'
+    header = (
+        ""
+        if data
+        else '# Added from the dashboard\'s "Not understood" page (bot/learning/examples.py); review like any change.\n'
+    )
     if not data:
         data = {"version": "3.1", "nlu": []}
     block = next((b for b in data["nlu"] if b.get("intent") == intent), None)

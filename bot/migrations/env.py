@@ -1,12 +1,13 @@
 """Alembic environment for the coach's database (`coach db upgrade`, or `alembic` with alembic.ini)."""
+
 from alembic import context
 
 from bot import settings
 from bot.adoption_log.store import MessageRow  # noqa: F401
 from bot.channels.access import MemberRow  # noqa: F401 (tables belong to the metadata)
 from bot.dashboard.users import UserRow  # noqa: F401
-from bot.knowledge.editor import HistoryRow  # noqa: F401
 from bot.db import Base, make_engine
+from bot.knowledge.editor import HistoryRow  # noqa: F401
 
 config = context.config
 

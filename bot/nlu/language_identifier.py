@@ -1,4 +1,5 @@
 """Adds `language` ("it" | "es" | "en") and how it was decided to every parsed message."""
+
 from __future__ import annotations
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -39,6 +40,6 @@ class LanguageIdentifier(TrainedModelComponent):
 
     def annotate(self, message: Message) -> None:
         hint = (message.get("metadata") or {}).get(HINT_KEY)
-        detected, decided_by = language.identify(self.model, message.get(TEXT) or "", hint)
+        detected, decided_by = language.identify(self.trained, message.get(TEXT) or "", hint)
         message.set(LANGUAGE, detected, add_to_output=True)
         message.set(LANGUAGE_SOURCE, decided_by, add_to_output=True)

@@ -1,14 +1,16 @@
 """A trained model as a function text -> parse result, shared by `coach try`, `coach eval`
 and the guarded training (which evaluates a candidate before it replaces the model)."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any
 
-Parse = Callable[..., Dict[str, Any]]
+Parse = Callable[..., dict[str, Any]]
 
 
 class NoModelError(FileNotFoundError):
@@ -42,7 +44,7 @@ def load_parser(model: Path) -> Parse:
     agent = Agent.load(str(model))
     loop = asyncio.new_event_loop()
 
-    def parse(text: str, metadata: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    def parse(text: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         message = UserMessage(text=text, metadata=metadata)
         assert agent.processor is not None  # Agent.load always builds one
         return loop.run_until_complete(agent.processor.parse_message(message))

@@ -4,9 +4,10 @@ It trains on the labelled files named by `training_files` (not on Rasa's NLU dat
 which has no sentiment labels). Rasa's training cache does not see those files, so
 `make model` retrains with --force when they change.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -14,8 +15,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import embeddings
-from bot.nlu import sentiment
+from bot.nlu import embeddings, sentiment
 from bot.nlu.language import is_payload
 from bot.nlu.trained_model import TrainedModelComponent
 
@@ -33,7 +33,7 @@ def _embedding(message: Message):
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class SentimentAnalyzer(TrainedModelComponent):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"training_files": ["data/sentiment"]}
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -48,5 +48,5 @@ class SentimentAnalyzer(TrainedModelComponent):
         if is_payload(text) or not text.strip():
             result = sentiment.Sentiment("neutral", 0.0)
         else:
-            result = sentiment.analyse(self.model, text, _embedding(message))
+            result = sentiment.analyse(self.trained, text, _embedding(message))
         message.set(SENTIMENT, result.as_dict(), add_to_output=True)

@@ -4,10 +4,11 @@ Character n-grams carry most of the signal in short, misspelt chat messages in t
 languages; word n-grams add lexical cues (negations, "grazie", "odio"); the optional
 E5 sentence embedding adds meaning across synonyms and languages.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
@@ -25,10 +26,10 @@ class TextClassifier:
     dense_weight: float  # 0: n-grams only
 
     @property
-    def labels(self) -> Tuple[str, ...]:
+    def labels(self) -> tuple[str, ...]:
         return tuple(str(label) for label in self.classifier.classes_)
 
-    def features(self, texts: Sequence[str], embeddings: Optional[np.ndarray] = None):
+    def features(self, texts: Sequence[str], embeddings: np.ndarray | None = None):
         # FeatureUnion.transform's result without its joblib dispatch, a third of this call for one text.
         sparse = hstack([vectorizer.transform(texts) for _, vectorizer in self.vectorizer.transformer_list]).tocsr()
         if not self.dense_weight:
@@ -36,18 +37,18 @@ class TextClassifier:
         dense = embed(texts) if embeddings is None else embeddings
         return hstack([sparse, csr_matrix(dense * self.dense_weight)]).tocsr()
 
-    def probabilities(self, text: str, embedding: Optional[np.ndarray] = None) -> Dict[str, float]:
+    def probabilities(self, text: str, embedding: np.ndarray | None = None) -> dict[str, float]:
         """Class probabilities; pass the text's E5 embedding when the pipeline already computed it."""
         embeddings = None if embedding is None else np.asarray(embedding).reshape(1, -1)
         row = self.classifier.predict_proba(self.features([text], embeddings))[0]
-        return dict(zip(self.labels, map(float, row)))
+        return dict(zip(self.labels, map(float, row), strict=True))
 
 
 def train_text_classifier(
     texts: Sequence[str],
     labels: Sequence[str],
-    char_ngrams: Tuple[int, int] = (1, 4),
-    word_ngrams: Tuple[int, int] = (1, 1),
+    char_ngrams: tuple[int, int] = (1, 4),
+    word_ngrams: tuple[int, int] = (1, 1),
     regularisation: float = 10.0,
     dense_weight: float = 0.0,
 ) -> TextClassifier:

@@ -1,8 +1,9 @@
 """Shared plumbing for components that train a small scikit-learn model and keep it in the Rasa model."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -18,10 +19,10 @@ MODEL_FILE = "model.joblib"
 class TrainedModelComponent(GraphComponent):
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        model: Optional[Any] = None,
+        model: Any | None = None,
     ) -> None:
         self.config = config
         self._model_storage = model_storage
@@ -31,12 +32,19 @@ class TrainedModelComponent(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "TrainedModelComponent":
+    ) -> TrainedModelComponent:
         return cls(config, model_storage, resource)
+
+    @property
+    def trained(self) -> Any:
+        """The trained model; only components that were trained are asked for it."""
+        if self.model is None:
+            raise RuntimeError(f"{type(self).__name__} has no trained model")
+        return self.model
 
     def train_and_persist(self, model: Any) -> Resource:
         self.model = model
@@ -47,7 +55,7 @@ class TrainedModelComponent(GraphComponent):
         """Adds this component's output to one message (the model is trained)."""
         raise NotImplementedError
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         if self.model is not None:
             for message in messages:
                 self.annotate(message)
@@ -60,12 +68,12 @@ class TrainedModelComponent(GraphComponent):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "TrainedModelComponent":
+    ) -> TrainedModelComponent:
         try:
             with model_storage.read_from(resource) as directory:
                 model = joblib.load(directory / MODEL_FILE)

@@ -6,6 +6,7 @@ a Slack member id. Without the key, nobody can go from a pseudonym back to a
 person or check a guess; the key is in the environment or in an untracked file
 that is generated on first use.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,14 +15,13 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Optional
 
 PREFIX = "p-"
 _HEX_CHARS = 24  # 96 bits: no collisions among any realistic number of salespeople
 _PSEUDONYM = re.compile(rf"^{PREFIX}[0-9a-f]{{{_HEX_CHARS}}}$")
 
 
-def load_key(key: Optional[str], key_file: Path) -> bytes:
+def load_key(key: str | None, key_file: Path) -> bytes:
     """The key from the environment, else from `key_file`, created (owner-only) if missing."""
     if key:
         return key.encode("utf-8")
@@ -48,5 +48,5 @@ def pseudonym(key: bytes, channel: str, user_id: str) -> str:
     """The same person in the same channel always gets the same pseudonym; ids already pseudonymous pass."""
     if is_pseudonym(user_id):
         return user_id
-    digest = hmac.new(key, f"{channel}:{user_id}".encode("utf-8"), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, f"{channel}:{user_id}".encode(), hashlib.sha256).hexdigest()
     return PREFIX + digest[:_HEX_CHARS]

@@ -6,10 +6,12 @@ answer, and all of it would turn the adoption log into a file of personal data.
 The patterns err on the side of blanking: a blanked order number costs nothing,
 a stored phone number breaks the promise in /privacy.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Callable, List, Match, Tuple
+from collections.abc import Callable
+from re import Match
 
 EMAIL = "[email]"
 PHONE = "[phone]"
@@ -75,7 +77,7 @@ def _iban(match: Match) -> str:
 
 
 # Order matters: links and e-mails first (they contain digits), cards before phones.
-_RULES: List[Tuple[re.Pattern, Callable[[Match], str]]] = [
+_RULES: list[tuple[re.Pattern, Callable[[Match], str]]] = [
     (_URL, _url),
     (_EMAIL, lambda m: EMAIL),
     (_IBAN, _iban),

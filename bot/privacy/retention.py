@@ -1,15 +1,15 @@
 """The retention period: what is older than it is deleted, from the log and the tracker store."""
+
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Optional
 
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import delete, inspect
 
-from bot.db import make_engine, utc_now
 from bot.adoption_log.store import LogStore
+from bot.db import make_engine, utc_now
 from bot.settings import Settings
 
 EVENTS = SQLTrackerStore.SQLEvent.__table__
@@ -22,7 +22,7 @@ class Purged:
     tracker_events: int
 
 
-def purge(settings: Settings, store: LogStore, days: Optional[int] = None, now: Optional[dt.datetime] = None) -> Purged:
+def purge(settings: Settings, store: LogStore, days: int | None = None, now: dt.datetime | None = None) -> Purged:
     before = (now or utc_now()) - dt.timedelta(days=days if days is not None else settings.retention_days)
     return Purged(before, store.purge(before), purge_before(settings.tracker_db_url, before))
 

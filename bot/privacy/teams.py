@@ -5,12 +5,12 @@ The file names people by their channel account ("telegram:123456789",
 (`teams.example.yml` shows the format). It is read again whenever it changes, so
 the lead never restarts the bot to move someone.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 from pathlib import Path
-from typing import Dict, Optional, Tuple
 
 import yaml
 
@@ -21,10 +21,10 @@ class TeamDirectory:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._stamp: Optional[Tuple[float, int]] = None
-        self._team_of: Dict[str, str] = {}
+        self._stamp: tuple[float, int] | None = None
+        self._team_of: dict[str, str] = {}
 
-    def team(self, channel: str, user_id: str) -> Optional[str]:
+    def team(self, channel: str, user_id: str) -> str | None:
         self._reload_if_changed()
         return self._team_of.get(f"{channel}:{user_id}")
 
@@ -46,13 +46,13 @@ class TeamDirectory:
                 logger.error("%s: not used, fix it: %s", self.path, error)
 
 
-def parse(data) -> Dict[str, str]:
+def parse(data) -> dict[str, str]:
     """{team: [channel:user id, ...]} -> {channel:user id: team}; an account in two teams is an error."""
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ValueError("expected a mapping of team name to a list of accounts")
-    team_of: Dict[str, str] = {}
+    team_of: dict[str, str] = {}
     for team, accounts in data.items():
         if not isinstance(accounts, list):
             raise ValueError(f"team {team!r}: expected a list of accounts like telegram:123456789")

@@ -14,20 +14,21 @@ Why an event broker, and not the action server or a tracker-store query:
 (bot/adoption_log/outbox.py); a writer thread delivers to the database, and keeps the rows on
 disk while the database is unreachable.
 """
+
 from __future__ import annotations
 
 import logging
 from asyncio import AbstractEventLoop
-from typing import Any, Dict, Optional
+from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.privacy import retention
 from bot import settings as coach_settings
+from bot.adoption_log.outbox import Outbox, OutboxWriter
 from bot.adoption_log.records import EventLog, asks_erasure
 from bot.adoption_log.store import LogStore
-from bot.adoption_log.outbox import Outbox, OutboxWriter
+from bot.privacy import retention
 from bot.privacy.pseudonyms import load_key
 
 logger = logging.getLogger(__name__)
@@ -45,11 +46,11 @@ class AdoptionLogBroker(EventBroker):
 
     @classmethod
     async def from_endpoint_config(
-        cls, broker_config: EndpointConfig, event_loop: Optional[AbstractEventLoop] = None
-    ) -> "AdoptionLogBroker":
+        cls, broker_config: EndpointConfig, event_loop: AbstractEventLoop | None = None
+    ) -> AdoptionLogBroker:
         return cls(coach_settings.load())
 
-    def publish(self, event: Dict[str, Any]) -> None:
+    def publish(self, event: dict[str, Any]) -> None:
         try:
             record = self.events.record(event)
             if record is not None:

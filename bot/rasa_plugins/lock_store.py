@@ -7,13 +7,14 @@ interleaving the conversation (tests/test_replicas.py caught it). Here the lock 
 single `SET key token NX PX lifetime`, atomic in Redis, released only by its holder
 (compare-and-delete in Lua). Waiting is a short poll, not Rasa's one-second sleep.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from typing import AsyncGenerator, Optional, Text
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
@@ -25,7 +26,7 @@ _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del
 
 
 class AtomicRedisLockStore(RedisLockStore):
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs) -> None:
+    def __init__(self, endpoint_config: EndpointConfig | None = None, **kwargs) -> None:
         if endpoint_config is not None:  # as Rasa creates a custom lock store from endpoints.yml
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs}
             kwargs["port"] = int(kwargs.get("port", 6379))
@@ -33,12 +34,12 @@ class AtomicRedisLockStore(RedisLockStore):
         super().__init__(**kwargs)
         self._release = self.red.register_script(_RELEASE)
 
-    def _mutex(self, conversation_id: Text) -> str:
+    def _mutex(self, conversation_id: str) -> str:
         return f"{self.key_prefix}{conversation_id}:mutex"
 
     @asynccontextmanager
     async def lock(
-        self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = POLL_SECONDS
+        self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = POLL_SECONDS
     ) -> AsyncGenerator[TicketLock, None]:
         key, token = self._mutex(conversation_id), uuid.uuid4().hex
         deadline = time.monotonic() + WAIT_LIMIT_SECONDS

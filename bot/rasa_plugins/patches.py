@@ -22,15 +22,16 @@ Why each one pays, with measured figures: the README's benchmark section.
    reads. Instead: the class found for a type name is remembered. Proof:
    `test_event_classes_are_found_as_rasa_finds_them` (known, unknown, default, `topic`).
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable, Dict, List, Optional, Tuple, Type
-
-import rasa
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
+import rasa
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
@@ -50,7 +51,7 @@ _VALIDATOR = validator_for(_SCHEMA)(_SCHEMA)  # the schema is Rasa's and constan
 validator_for(_SCHEMA).check_schema(_SCHEMA)
 
 
-def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     error = best_match(_VALIDATOR.iter_errors(result))
     if error is None:
         return True
@@ -76,34 +77,44 @@ class _Borrowed:
         return None
 
 
-_pools: Dict[Tuple[int, str], Tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = {}
+_pools: dict[tuple[int, str], tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = {}
 
 
 class PooledActionEndpoint(EndpointConfig):
     """Rasa's action endpoint, with kept-alive connections and one retry of a broken call."""
 
     @classmethod
-    def of(cls, endpoint: EndpointConfig) -> "PooledActionEndpoint":
-        pooled = cls(endpoint.url, endpoint.params, endpoint.headers, endpoint.basic_auth, endpoint.token,
-                     endpoint.token_name, endpoint.cafile, **endpoint.kwargs)
+    def of(cls, endpoint: EndpointConfig) -> PooledActionEndpoint:
+        pooled = cls(
+            endpoint.url,
+            endpoint.params,
+            endpoint.headers,
+            endpoint.basic_auth,
+            endpoint.token,
+            endpoint.token_name,
+            endpoint.cafile,
+            **endpoint.kwargs,
+        )
         pooled.type = endpoint.type
         return pooled
 
-    def session(self) -> _Borrowed:  # type: ignore[override]
+    def session(self) -> _Borrowed:
         loop = asyncio.get_running_loop()
         key = (id(loop), repr((self.url, self.headers, self.basic_auth)))
         owner, session = _pools.get(key, (None, None))
         if owner is not loop or session is None or session.closed:
             session = aiohttp.ClientSession(
                 headers=self.headers,
-                auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None,
+                auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth
+                else None,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
             )
             _pools[key] = (loop, session)
         return _Borrowed(session)
 
-    async def request(self, *args: Any, **kwargs: Any) -> Optional[Any]:
+    async def request(self, *args: Any, **kwargs: Any) -> Any | None:
         try:
             return await super().request(*args, **kwargs)
         except asyncio.TimeoutError:
@@ -122,10 +133,10 @@ async def close_action_server_connections() -> None:
             await session.close()
 
 
-_event_classes: Dict[str, Type[Event]] = {}
+_event_classes: dict[str, type[Event]] = {}
 
 
-def _resolve_by_type(type_name: str, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
+def _resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
     """Rasa's lookup, remembered: only classes found are, so unknown names still get Rasa's
     default or its error (event classes are all defined when the server starts)."""
     found = _event_classes.get(type_name)
@@ -136,7 +147,7 @@ def _resolve_by_type(type_name: str, default: Optional[Type[Event]] = None) -> O
     return found
 
 
-def _remote_action_init(self: RemoteAction, name: str, action_endpoint: Optional[EndpointConfig]) -> None:
+def _remote_action_init(self: RemoteAction, name: str, action_endpoint: EndpointConfig | None) -> None:
     if action_endpoint is not None and not isinstance(action_endpoint, PooledActionEndpoint):
         action_endpoint = PooledActionEndpoint.of(action_endpoint)
     _originals[(RemoteAction, "__init__")](self, name, action_endpoint)
@@ -149,12 +160,12 @@ class PatchError(RuntimeError):
     pass
 
 
-_REPLACEMENTS: List[Tuple[type, str, Callable[[], Any]]] = [
+_REPLACEMENTS: list[tuple[type, str, Callable[[], Any]]] = [
     (RemoteAction, "_validate_action_result", lambda: _validate_action_result),
     (RemoteAction, "__init__", lambda: _remote_action_init),
     (Event, "resolve_by_type", lambda: staticmethod(_resolve_by_type)),
 ]
-_originals: Dict[Tuple[type, str], Any] = {}
+_originals: dict[tuple[type, str], Any] = {}
 
 
 def apply(version: str = rasa.__version__) -> None:

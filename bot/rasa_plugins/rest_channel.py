@@ -9,23 +9,25 @@ Before Rasa sees the message:
 - the team comes from the adoption lead's mapping, never from the client;
 - the chat commands (/privacy, /forget, /help, /start) become their intents.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 from sanic.request import Request
 
-from bot.rasa_plugins import patches
 from bot import settings as coach_settings
 from bot.adoption_log.records import TEAM
-from bot.settings import LANGUAGES
 from bot.privacy.pseudonyms import load_key, pseudonym
 from bot.privacy.redaction import redact
 from bot.privacy.teams import TeamDirectory
+from bot.rasa_plugins import patches
+from bot.settings import LANGUAGES
 
 MAX_MESSAGE_CHARS = 4000
 LANGUAGE_HINT = "language_hint"
@@ -38,12 +40,12 @@ COMMANDS = {
 }
 
 
-def _body(request: Request) -> Dict[str, Any]:
+def _body(request: Request) -> dict[str, Any]:
     body = request.json
     return body if isinstance(body, dict) else {}
 
 
-def _metadata(body: Dict[str, Any]) -> Dict[str, Any]:
+def _metadata(body: dict[str, Any]) -> dict[str, Any]:
     metadata = body.get("metadata")
     return metadata if isinstance(metadata, dict) else {}
 
@@ -70,13 +72,13 @@ class PrivateRestInput(RestInput):
     def name(cls) -> str:
         return "rest"
 
-    def __init__(self, settings: Optional[coach_settings.Settings] = None) -> None:
+    def __init__(self, settings: coach_settings.Settings | None = None) -> None:
         settings = settings or coach_settings.load()
         self.key = load_key(settings.secret_key, settings.secret_key_file)
         self.teams = TeamDirectory(settings.teams_file)
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "PrivateRestInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> PrivateRestInput:
         return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
@@ -104,9 +106,9 @@ class PrivateRestInput(RestInput):
     def _extract_message(self, req: Request) -> str:
         return clean_text(_body(req).get("message"))
 
-    def get_metadata(self, request: Request) -> Dict[str, Any]:
+    def get_metadata(self, request: Request) -> dict[str, Any]:
         # Only what the coach uses: anything else a client sends would end up stored.
-        metadata: Dict[str, Any] = {}
+        metadata: dict[str, Any] = {}
         hint = _metadata(_body(request)).get(LANGUAGE_HINT)
         if isinstance(hint, str) and hint:
             metadata[LANGUAGE_HINT] = hint[:5]

@@ -5,6 +5,7 @@ coach's adjustments to Rasa applied first (bot/rasa_plugins/patches.py).
 action server this way. `endpoints.yml` reads the action server's port from
 ACTIONS_PORT, defaulted here so that a bare start finds the default action server.
 """
+
 from __future__ import annotations
 
 import os

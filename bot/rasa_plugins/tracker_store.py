@@ -11,16 +11,18 @@
   new ones. The store remembers on the tracker how many it loaded (or last saved)
   instead; a tracker it did not load itself still gets Rasa's count.
 """
+
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.engine import make_url
 
 from bot import settings as coach_settings
 from bot.adoption_log.records import asks_erasure
@@ -32,7 +34,9 @@ _STORED = "_coach_events_in_store"
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, domain=None, event_broker=None, host: Optional[str] = None, **kwargs: Any) -> None:
+    engine: Engine
+
+    def __init__(self, domain=None, event_broker=None, host: str | None = None, **kwargs: Any) -> None:
         current = coach_settings.load()
         url = make_url(current.tracker_db_url)
         self.store_text = current.store_text
@@ -55,7 +59,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             self.engine = make_engine(current.tracker_db_url)
             self.sessionmaker = sessionmaker(bind=self.engine)
 
-    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         tracker = await super().retrieve(sender_id)
         if tracker is not None:
             setattr(tracker, _STORED, len(tracker.events))
@@ -123,4 +127,3 @@ def _without_text(event: UserUttered) -> UserUttered:
         message_id=event.message_id,
         metadata=event.metadata,
     )
-

@@ -1,6 +1,7 @@
 """A local Slack: the Web API methods the connector calls (HTTP) and the Socket Mode
 websocket it dials, both on 127.0.0.1. slack-bolt and slack-sdk run unchanged against
 them (WebClient's `base_url`; apps.connections.open hands out a ws:// address here)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import websockets
 
@@ -19,17 +20,17 @@ BOT_USER = "U0BOT"
 
 
 class FakeSlack:
-    def __init__(self, locales: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, locales: dict[str, str] | None = None) -> None:
         self.locales = locales or {}
-        self.calls: List[Dict[str, Any]] = []
-        self.acks: List[str] = []
+        self.calls: list[dict[str, Any]] = []
+        self.acks: list[str] = []
         self._loop = asyncio.new_event_loop()
         self._sockets: set = set()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base_url = f"http://127.0.0.1:{self._http.server_port}/api/"
         self._ws_port = 0
 
-    def start(self) -> "FakeSlack":
+    def start(self) -> FakeSlack:
         threading.Thread(target=self._http.serve_forever, daemon=True).start()
         ready = threading.Event()
         threading.Thread(target=self._run_websocket, args=(ready,), daemon=True).start()
@@ -44,21 +45,43 @@ class FakeSlack:
     def connected(self) -> bool:
         return bool(self._sockets)
 
-    def send(self, envelope_type: str, payload: Dict[str, Any]) -> str:
+    def send(self, envelope_type: str, payload: dict[str, Any]) -> str:
         envelope_id = str(uuid.uuid4())
-        message = json.dumps({"envelope_id": envelope_id, "type": envelope_type, "payload": payload,
-                              "accepts_response_payload": False, "retry_attempt": 0, "retry_reason": ""})
+        message = json.dumps(
+            {
+                "envelope_id": envelope_id,
+                "type": envelope_type,
+                "payload": payload,
+                "accepts_response_payload": False,
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
         asyncio.run_coroutine_threadsafe(self._broadcast(message), self._loop).result(10)
         return envelope_id
 
-    def event(self, event: Dict[str, Any], team: str = TEAM) -> str:
-        return self.send("events_api", {"token": "t", "team_id": team, "api_app_id": "A0COACH", "type": "event_callback",
-                                        "event_id": f"Ev{uuid.uuid4().hex[:8]}", "event_time": int(time.time()), "event": event})
+    def event(self, event: dict[str, Any], team: str = TEAM) -> str:
+        return self.send(
+            "events_api",
+            {
+                "token": "t",
+                "team_id": team,
+                "api_app_id": "A0COACH",
+                "type": "event_callback",
+                "event_id": f"Ev{uuid.uuid4().hex[:8]}",
+                "event_time": int(time.time()),
+                "event": event,
+            },
+        )
 
-    def posted(self, channel: str) -> List[Dict[str, Any]]:
-        return [c["params"] for c in self.calls if c["method"] == "chat.postMessage" and c["params"].get("channel") == channel]
+    def posted(self, channel: str) -> list[dict[str, Any]]:
+        return [
+            c["params"]
+            for c in self.calls
+            if c["method"] == "chat.postMessage" and c["params"].get("channel") == channel
+        ]
 
-    def wait_for(self, channel: str, count: int, seconds: float = 60) -> List[Dict[str, Any]]:
+    def wait_for(self, channel: str, count: int, seconds: float = 60) -> list[dict[str, Any]]:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if len(self.posted(channel)) >= count:
@@ -66,7 +89,7 @@ class FakeSlack:
             time.sleep(0.1)
         raise AssertionError(f"chat.postMessage to {channel}: expected {count}, got {self.posted(channel)}")
 
-    def called(self, method: str) -> List[Dict[str, Any]]:
+    def called(self, method: str) -> list[dict[str, Any]]:
         return [c["params"] for c in self.calls if c["method"] == method]
 
     # --- Socket Mode --------------------------------------------------------------
@@ -75,7 +98,11 @@ class FakeSlack:
 
         async def session(socket, path):
             self._sockets.add(socket)
-            await socket.send(json.dumps({"type": "hello", "num_connections": 1, "debug_info": {}, "connection_info": {"app_id": "A0COACH"}}))
+            await socket.send(
+                json.dumps(
+                    {"type": "hello", "num_connections": 1, "debug_info": {}, "connection_info": {"app_id": "A0COACH"}}
+                )
+            )
             try:
                 async for message in socket:
                     envelope = json.loads(message)
@@ -94,25 +121,37 @@ class FakeSlack:
             await socket.send(message)
 
     # --- Web API --------------------------------------------------------------------
-    def _answer(self, method: str, params: Dict[str, Any]) -> Dict[str, Any]:
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         self.calls.append({"method": method, "params": params})
         if method == "auth.test":
-            return {"ok": True, "url": "https://coach.slack.test/", "team": "Coach", "user": "coach", "team_id": TEAM,
-                    "user_id": BOT_USER, "bot_id": "B0COACH"}
+            return {
+                "ok": True,
+                "url": "https://coach.slack.test/",
+                "team": "Coach",
+                "user": "coach",
+                "team_id": TEAM,
+                "user_id": BOT_USER,
+                "bot_id": "B0COACH",
+            }
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self._ws_port}/link/?ticket=t"}
         if method == "users.info":
             user = params.get("user", "")
             return {"ok": True, "user": {"id": user, "team_id": TEAM, "locale": self.locales.get(user, "en-US")}}
         if method in ("chat.postMessage", "chat.update"):
-            return {"ok": True, "channel": params.get("channel"), "ts": f"{time.time():.6f}", "message": {"text": params.get("text")}}
+            return {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": f"{time.time():.6f}",
+                "message": {"text": params.get("text")},
+            }
         return {"ok": False, "error": "unknown_method"}
 
     def _handler(self):
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 method = self.path.split("/api/", 1)[-1].split("?")[0]
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
                 if "json" in self.headers.get("Content-Type", "") and body:
@@ -135,21 +174,56 @@ class FakeSlack:
         return Handler
 
 
-def direct_message(user: str, text: str, channel: Optional[str] = None, **extra) -> Dict[str, Any]:
-    return {"type": "message", "channel": channel or f"D{user}", "user": user, "text": text, "ts": f"{time.time():.6f}",
-            "channel_type": "im", "team": TEAM, **extra}
+def direct_message(user: str, text: str, channel: str | None = None, **extra) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "channel": channel or f"D{user}",
+        "user": user,
+        "text": text,
+        "ts": f"{time.time():.6f}",
+        "channel_type": "im",
+        "team": TEAM,
+        **extra,
+    }
 
 
-def mention(user: str, text: str, channel: str = "C0SALES") -> Dict[str, Any]:
-    return {"type": "app_mention", "channel": channel, "user": user, "text": f"<@{BOT_USER}> {text}",
-            "ts": f"{time.time():.6f}", "team": TEAM}
+def mention(user: str, text: str, channel: str = "C0SALES") -> dict[str, Any]:
+    return {
+        "type": "app_mention",
+        "channel": channel,
+        "user": user,
+        "text": f"<@{BOT_USER}> {text}",
+        "ts": f"{time.time():.6f}",
+        "team": TEAM,
+    }
 
 
-def button_click(user: str, channel: str, value: str, message_ts: str = "1.0") -> Dict[str, Any]:
-    return {"type": "block_actions", "team": {"id": TEAM, "domain": "coach"}, "user": {"id": user, "team_id": TEAM},
-            "api_app_id": "A0COACH", "token": "t", "trigger_id": "tr", "container": {"type": "message", "message_ts": message_ts},
-            "channel": {"id": channel, "name": "dm"},
-            "message": {"ts": message_ts, "text": "...", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "..."}},
-                                                                   {"type": "actions", "elements": []}]},
-            "actions": [{"type": "button", "action_id": "coach_button_1", "block_id": "b", "value": value,
-                         "text": {"type": "plain_text", "text": "Tip"}, "action_ts": f"{time.time():.6f}"}]}
+def button_click(user: str, channel: str, value: str, message_ts: str = "1.0") -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "coach"},
+        "user": {"id": user, "team_id": TEAM},
+        "api_app_id": "A0COACH",
+        "token": "t",
+        "trigger_id": "tr",
+        "container": {"type": "message", "message_ts": message_ts},
+        "channel": {"id": channel, "name": "dm"},
+        "message": {
+            "ts": message_ts,
+            "text": "...",
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": "..."}},
+                {"type": "actions", "elements": []},
+            ],
+        },
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "coach_button_1",
+                "block_id": "b",
+                "value": value,
+                "text": {"type": "plain_text", "text": "Tip"},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }

@@ -3,6 +3,7 @@
 python-telegram-bot runs unchanged against it (its `base_url`); the test queues
 updates and reads what the bot sent.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,24 +11,31 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional
+from typing import Any
 
-BOT = {"id": 999000, "is_bot": True, "first_name": "Coach", "username": "CoachBot",
-       "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT = {
+    "id": 999000,
+    "is_bot": True,
+    "first_name": "Coach",
+    "username": "CoachBot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 
 
 class FakeTelegram:
     def __init__(self, token: str = "123456:TEST-TOKEN") -> None:
         self.token = token
-        self.updates: List[Dict[str, Any]] = []
-        self.calls: List[Dict[str, Any]] = []  # {"method", "params"}
+        self.updates: list[dict[str, Any]] = []
+        self.calls: list[dict[str, Any]] = []  # {"method", "params"}
         self._next_update = 1
         self._next_message = 1
         self._lock = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base_url = f"http://127.0.0.1:{self._server.server_port}/bot"
 
-    def start(self) -> "FakeTelegram":
+    def start(self) -> FakeTelegram:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -36,7 +44,7 @@ class FakeTelegram:
         self._server.server_close()
 
     # --- what a test does -------------------------------------------------------
-    def push(self, update: Dict[str, Any]) -> int:
+    def push(self, update: dict[str, Any]) -> int:
         with self._lock:
             update = {"update_id": self._next_update, **update}
             self._next_update += 1
@@ -44,10 +52,14 @@ class FakeTelegram:
             self._lock.notify_all()
             return update["update_id"]
 
-    def sent(self, chat_id: int, method: str = "sendMessage") -> List[Dict[str, Any]]:
-        return [c["params"] for c in self.calls if c["method"] == method and int(c["params"].get("chat_id", 0)) == chat_id]
+    def sent(self, chat_id: int, method: str = "sendMessage") -> list[dict[str, Any]]:
+        return [
+            c["params"] for c in self.calls if c["method"] == method and int(c["params"].get("chat_id", 0)) == chat_id
+        ]
 
-    def wait_for(self, chat_id: int, count: int, method: str = "sendMessage", seconds: float = 60) -> List[Dict[str, Any]]:
+    def wait_for(
+        self, chat_id: int, count: int, method: str = "sendMessage", seconds: float = 60
+    ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             found = self.sent(chat_id, method)
@@ -56,11 +68,11 @@ class FakeTelegram:
             time.sleep(0.1)
         raise AssertionError(f"{method} to {chat_id}: expected {count}, got {self.sent(chat_id, method)}")
 
-    def called(self, method: str) -> List[Dict[str, Any]]:
+    def called(self, method: str) -> list[dict[str, Any]]:
         return [c["params"] for c in self.calls if c["method"] == method]
 
     # --- the Bot API ------------------------------------------------------------
-    def _answer(self, method: str, params: Dict[str, Any]) -> Any:
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
         self.calls.append({"method": method, "params": params})
         if method == "getMe":
             return BOT
@@ -74,7 +86,7 @@ class FakeTelegram:
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         raise KeyError(method)
 
-    def _updates(self, offset: int, timeout: float) -> List[Dict[str, Any]]:
+    def _updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
         deadline = time.monotonic() + min(timeout, 1.0)
         with self._lock:
             while True:
@@ -83,22 +95,27 @@ class FakeTelegram:
                     return pending
                 self._lock.wait(timeout=0.1)
 
-    def _message(self, params: Dict[str, Any]) -> Dict[str, Any]:
+    def _message(self, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             message_id, self._next_message = self._next_message, self._next_message + 1
         chat_id = int(params["chat_id"])
-        return {"message_id": message_id, "date": int(time.time()), "from": BOT,
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"}, "text": params.get("text", "")}
+        return {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "from": BOT,
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "text": params.get("text", ""),
+        }
 
     def _handler(self):
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 prefix = f"/bot{fake.token}/"
                 if not self.path.startswith(prefix):
                     return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
-                method = self.path[len(prefix):].split("?")[0]
+                method = self.path[len(prefix) :].split("?")[0]
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
                 try:
                     result = fake._answer(method, _params(body, self.headers.get("Content-Type", "")))
@@ -122,7 +139,7 @@ class FakeTelegram:
         return Handler
 
 
-def _params(body: str, content_type: str) -> Dict[str, Any]:
+def _params(body: str, content_type: str) -> dict[str, Any]:
     if not body:
         return {}
     if "json" in content_type:
@@ -138,30 +155,63 @@ def _params(body: str, content_type: str) -> Dict[str, Any]:
 
 
 # --- updates as Telegram sends them ----------------------------------------------
-def user(user_id: int, language: Optional[str] = "it") -> Dict[str, Any]:
+def user(user_id: int, language: str | None = "it") -> dict[str, Any]:
     return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": language}
 
 
-def text_message(user_id: int, text: str, language: Optional[str] = "it", chat_id: Optional[int] = None,
-                 chat_type: str = "private", **extra) -> Dict[str, Any]:
+def text_message(
+    user_id: int,
+    text: str,
+    language: str | None = "it",
+    chat_id: int | None = None,
+    chat_type: str = "private",
+    **extra,
+) -> dict[str, Any]:
     chat_id = chat_id or user_id
-    return {"message": {"message_id": int(time.time() * 1000) % 10**9, "date": int(time.time()), "from": user(user_id, language),
-                        "chat": {"id": chat_id, "type": chat_type}, "text": text, **extra}}
+    return {
+        "message": {
+            "message_id": int(time.time() * 1000) % 10**9,
+            "date": int(time.time()),
+            "from": user(user_id, language),
+            "chat": {"id": chat_id, "type": chat_type},
+            "text": text,
+            **extra,
+        }
+    }
 
 
-def sticker(user_id: int, language: str = "it") -> Dict[str, Any]:
+def sticker(user_id: int, language: str = "it") -> dict[str, Any]:
     update = text_message(user_id, "", language)
     del update["message"]["text"]
-    update["message"]["sticker"] = {"file_id": "s1", "file_unique_id": "u1", "width": 512, "height": 512,
-                                    "is_animated": False, "is_video": False, "type": "regular"}
+    update["message"]["sticker"] = {
+        "file_id": "s1",
+        "file_unique_id": "u1",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
     return update
 
 
-def edited(user_id: int, text: str, language: str = "it") -> Dict[str, Any]:
+def edited(user_id: int, text: str, language: str = "it") -> dict[str, Any]:
     return {"edited_message": {**text_message(user_id, text, language)["message"], "edit_date": int(time.time())}}
 
 
-def click(user_id: int, data: str, language: str = "it", message_id: int = 1) -> Dict[str, Any]:
-    return {"callback_query": {"id": f"cb{time.time_ns()}", "from": user(user_id, language), "chat_instance": "ci", "data": data,
-                               "message": {"message_id": message_id, "date": int(time.time()), "from": BOT,
-                                           "chat": {"id": user_id, "type": "private"}, "text": "..."}}}
+def click(user_id: int, data: str, language: str = "it", message_id: int = 1) -> dict[str, Any]:
+    return {
+        "callback_query": {
+            "id": f"cb{time.time_ns()}",
+            "from": user(user_id, language),
+            "chat_instance": "ci",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "from": BOT,
+                "chat": {"id": user_id, "type": "private"},
+                "text": "...",
+            },
+        }
+    }

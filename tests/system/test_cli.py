@@ -1,17 +1,14 @@
 """`coach try` and `coach eval` on the trained model: the trainer's preview is what the bot says."""
+
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
 
-import pytest
-
 from bot.knowledge.base import load
 from tests.conftest import ROOT
-
-MODEL = ROOT / "models" / "coach.tar.gz"
-needs_model = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: `make test` trains it first")
+from tests.system.product import require_model
 
 
 def _coach(*args: str) -> subprocess.CompletedProcess:
@@ -20,8 +17,8 @@ def _coach(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@needs_model
 def test_try_json_prints_one_object_per_message_read_as_one_conversation():
+    require_model()
     result = _coach("try", "--json", "non ho tempo per compilare il CRM", "/ask_tip", "ok")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]

@@ -1,15 +1,30 @@
-"""A real browser: Debian's headless Chromium, driven by Playwright, on the dashboard over demo data."""
+"""A real browser: Debian's headless Chromium, driven by Playwright, on the dashboard over demo
+data, served by its production server (waitress) as `make run` serves it."""
+
 import shutil
 import threading
 
 import pytest
-from werkzeug.serving import make_server
 
+from bot.dashboard.server import make_server
+from tests.services import unavailable
+from tests.unit.dashboard import conftest as dashboard
 from tests.unit.dashboard.conftest import PASSWORDS
 
+# The dashboard over demo data, on SQLite and PostgreSQL, as the dashboard's own tests build it.
+app, dashboard_settings = dashboard.app, dashboard.dashboard_settings
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DRAWN = """() => [...document.querySelectorAll('canvas[data-chart]')].map((canvas) => {
   const chart = Chart.getChart(canvas);
   const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
@@ -19,24 +34,30 @@ DRAWN = """() => [...document.querySelectorAll('canvas[data-chart]')].map((canva
 })"""
 
 
+def require_chromium() -> None:
+    if CHROMIUM is None:
+        unavailable("Debian's chromium is not installed", "make test installs it where it runs as root with apt-get")
+
+
 @pytest.fixture(scope="module")
 def served(app):
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (make test installs it where apt-get is available)")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    require_chromium()
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.run, daemon=True).start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
 
 
-def chromium_page():
-    """A fresh page in Debian's headless Chromium (skips where it is not installed)."""
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (make test installs it where apt-get is available)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def chromium_page(**options):
+    """A fresh page in Debian's headless Chromium (skips where it is not installed); `options` for new_page."""
+    require_chromium()
+    try:
+        from playwright import sync_api
+    except ImportError:
+        unavailable("Playwright is not installed", "requirements.lock installs it")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser.new_page(viewport={"width": 1280, "height": 1000})
+        yield browser.new_page(**{"viewport": {"width": 1280, "height": 1000}, **options})
         browser.close()
 
 

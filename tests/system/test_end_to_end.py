@@ -1,4 +1,5 @@
-"""The product as `make run` starts it: web chat -> REST channel -> NLU -> action server -> reply."""
+"""The product as `make run` starts it: web chat channel -> NLU -> action server -> reply."""
+
 from __future__ import annotations
 
 import json
@@ -12,15 +13,15 @@ import uuid
 
 import pytest
 
+from bot.channels.webchat.channel import MAX_BODY, NO_REPLY
 from bot.knowledge.base import load
+from bot.run import RASA
 from tests.conftest import ROOT
-from tests.system.product import MODEL, TEAM_MEMBER, port_in_use
-
-CHAT = "http://127.0.0.1:8000"
+from tests.system.product import MODEL, TEAM_MEMBER, free_ports, port_in_use, require_model
 
 
-def _post(body: bytes):
-    request = urllib.request.Request(f"{CHAT}/api/message", data=body, headers={"Content-Type": "application/json"})
+def _post(url: str, body: bytes):
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
@@ -28,20 +29,43 @@ def _post(body: bytes):
         return error.code, json.loads(error.read())
 
 
-def _say(sender: str, message: str, hint: str = ""):
-    status, replies = _post(json.dumps({"sender": sender, "message": message, "language_hint": hint}).encode())
-    assert status == 200, replies
-    return replies
+def _body(sender: str, message: str, hint: str = "", **metadata) -> bytes:
+    """What the page sends."""
+    return json.dumps({"sender": sender, "message": message, "metadata": {"language_hint": hint, **metadata}}).encode()
+
+
+class Chat:
+    """The web chat's endpoint, as the page uses it."""
+
+    def __init__(self, webhook: str) -> None:
+        self.webhook = webhook
+
+    def post(self, body: bytes):
+        return _post(self.webhook, body)
+
+    def say(self, sender: str, message: str, hint: str = "", **metadata):
+        status, replies = self.post(_body(sender, message, hint, **metadata))
+        assert status == 200, replies
+        return replies
+
+
+@pytest.fixture
+def chat(product) -> Chat:
+    return Chat(product.webchat_url + "webhook")
 
 
 def test_the_dashboard_is_served_next_to_the_chat_and_asks_for_a_login(product):
-    with urllib.request.urlopen("http://127.0.0.1:8050/", timeout=10) as response:
+    with urllib.request.urlopen(f"{product.dashboard_url}/", timeout=10) as response:
         assert response.url.endswith("/login?next=/?") and b"Log in" in response.read()
+        assert "Werkzeug" not in response.headers.get("Server", ""), "served by waitress, not the development server"
 
 
-def test_the_web_chat_page_is_served(product):
-    with urllib.request.urlopen(f"{CHAT}/", timeout=10) as response:
+@pytest.mark.parametrize("path", ["", "/"])
+def test_the_web_chat_page_is_served_by_rasa_with_a_strict_policy(product, path):
+    with urllib.request.urlopen(product.webchat_url.rstrip("/") + path, timeout=10) as response:
         assert b"CRM coach" in response.read()
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize(
@@ -52,20 +76,27 @@ def test_the_web_chat_page_is_served(product):
         ("this thing makes me feel stupid", "objection_feel_stupid", "en", "Source:"),
     ],
 )
-def test_an_objection_is_answered_in_its_language_with_source_and_follow_ups(product, message, intent, language, source_label):
+def test_an_objection_is_answered_in_its_language_with_source_and_follow_ups(
+    chat, message, intent, language, source_label
+):
     kb = load()
     sender = f"e2e-{uuid.uuid4()}"
-    [answer] = _say(sender, message)
+    [answer] = chat.say(sender, message)
     assert answer["text"].split("\n\n")[0] in kb.entry(intent).answers[language].short
     assert source_label in answer["text"]
-    assert [b["payload"] for b in answer["buttons"]] == ["/ask_more", "/ask_tip", "/feedback_helpful", "/feedback_not_helpful"]
-    [more] = _say(sender, "/ask_more")
+    assert [b["payload"] for b in answer["buttons"]] == [
+        "/ask_more",
+        "/ask_tip",
+        "/feedback_helpful",
+        "/feedback_not_helpful",
+    ]
+    [more] = chat.say(sender, "/ask_more")
     assert kb.entry(intent).answers[language].more in more["text"]
 
 
-def test_off_topic_is_declined_honestly_with_the_topics(product):
+def test_off_topic_is_declined_honestly_with_the_topics(chat):
     # Rasa's REST channel sends each paragraph of a reply without buttons as its own message.
-    replies = _say(f"e2e-{uuid.uuid4()}", "what's the weather like in Rome tomorrow?")
+    replies = chat.say(f"e2e-{uuid.uuid4()}", "what's the weather like in Rome tomorrow?")
     text = "\n\n".join(r["text"] for r in replies)
     kb = load()
     assert text.startswith(kb.conversation["en"].texts["out_of_scope"][0])
@@ -73,15 +104,33 @@ def test_off_topic_is_declined_honestly_with_the_topics(product):
     assert all(topic in text for _, topic in kb.topics("en"))
 
 
-@pytest.mark.parametrize("body", [b"", b"not json", b'{"message": "no sender"}', b'{"sender": "x"}'])
-def test_bad_requests_get_a_clear_error(product, body):
-    status, reply = _post(body)
+@pytest.mark.parametrize("body", [b"", b"not json", b'{"message": "no sender"}', b'{"sender": "x"}', b'["x"]'])
+def test_bad_requests_get_a_clear_error(chat, body):
+    status, reply = chat.post(body)
     assert status == 400 and "error" in reply
 
 
+def test_a_body_over_64_kb_is_refused_and_a_long_message_is_cut(chat):
+    status, reply = chat.post(_body("e2e-long", "non ho tempo " * 5100))  # 66,300 bytes
+    assert status == 413 and "too long" in reply["error"]
+    # Under the limit: answered from its first 4,000 characters, cut before the redaction, which
+    # would take tens of seconds over 63,000 characters without a space (and hold up every chat).
+    message = "x" * 63_000
+    assert len(_body("e2e-long", message)) < MAX_BODY
+    started = time.monotonic()
+    assert chat.say(f"e2e-{uuid.uuid4()}", message)
+    assert time.monotonic() - started < 15
+
+
 def _export(env) -> list:
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "export", "--format", "jsonl"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "export", "--format", "jsonl"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -104,15 +153,15 @@ def _pseudonym(env, channel: str, account: str) -> str:
     return pseudonym(load_key(None, Path(env["COACH_VAR_DIR"]) / "secret.key"), channel, account)
 
 
-def test_a_chat_in_three_languages_is_in_the_export_with_sentiment_and_a_pseudonym(product, product_env):
+def test_a_chat_in_three_languages_is_in_the_export_with_sentiment_and_a_pseudonym(chat, product_env):
     messages = [
         ("non ho tempo per il CRM, scrivimi a mario.rossi@example.it", "it"),
         ("gracias, ahora lo veo mucho más claro", "es"),
         ("I'm scared they will use the CRM data to fire me", "en"),
     ]
     for message, _ in messages:
-        _say(TEAM_MEMBER, message)
-    _say(TEAM_MEMBER, "/feedback_helpful")
+        chat.say(TEAM_MEMBER, message, channel="telegram")  # a page cannot speak as another channel
+    chat.say(TEAM_MEMBER, "/feedback_helpful")
     user = _pseudonym(product_env, "webchat", TEAM_MEMBER)
     rows = _rows_of(product_env, user, expected=8)
     said = [r for r in rows if r["direction"] == "user"]
@@ -128,17 +177,17 @@ def test_a_chat_in_three_languages_is_in_the_export_with_sentiment_and_a_pseudon
     assert TEAM_MEMBER not in json.dumps(_export(product_env)), "the account id must never reach the log"
 
 
-def test_privacy_says_what_is_kept_and_forget_erases_the_log_and_the_conversation(product, product_env):
+def test_privacy_says_what_is_kept_and_forget_erases_the_log_and_the_conversation(chat, product_env):
     import sqlite3
 
     account = f"e2e-forget-{uuid.uuid4()}"
-    [privacy] = _say(account, "/privacy")
+    [privacy] = chat.say(account, "/privacy")
     assert "180" in privacy["text"] and "/forget" in privacy["text"]
-    [asked] = _say(account, "/forget")
+    [asked] = chat.say(account, "/forget")
     assert [b["payload"] for b in asked["buttons"]] == ["/affirm", "/deny"]
     user = _pseudonym(product_env, "webchat", account)
     assert len(_rows_of(product_env, user, expected=4)) == 4
-    [done] = _say(account, "/affirm")
+    [done] = chat.say(account, "/affirm")
     assert done["text"] == load().conversation["en"].texts["forgotten"][0]
     assert _rows_of(product_env, user, expected=0) == []
     with sqlite3.connect(f"{product_env['COACH_VAR_DIR']}/tracker.db") as db:
@@ -147,32 +196,46 @@ def test_privacy_says_what_is_kept_and_forget_erases_the_log_and_the_conversatio
 
 
 def test_a_message_is_logged_even_when_the_action_server_is_down(tmp_path, product_env):
-    """Rasa alone, its action server unreachable: no answer, but the message is in the log."""
-    port = 5006
-    if not MODEL.exists() or port_in_use(port):
-        pytest.skip("needs the trained model and port 5006 free")
-    env = {**product_env, "COACH_VAR_DIR": str(tmp_path)}
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text((ROOT / "endpoints.yml").read_text().replace("127.0.0.1:5055", "127.0.0.1:9"))
+    """Rasa alone, its action server unreachable: no answer (the page shows why), but the message is in the log."""
+    require_model()
+    port, nothing_there = free_ports(2)
+    env = {**product_env, "COACH_VAR_DIR": str(tmp_path), "ACTIONS_PORT": str(nothing_there)}
     rasa = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "rasa"), "run", "--port", str(port), "--interface", "127.0.0.1", "--model", str(MODEL),
-         "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            *RASA,
+            "run",
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+            "--model",
+            str(MODEL),
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 180
         while not port_in_use(port):
             assert rasa.poll() is None and time.monotonic() < deadline, "Rasa did not start"
             time.sleep(1)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/webhooks/rest/webhook",
-            data=json.dumps({"sender": "lost-1", "message": "non ho tempo", "metadata": {"channel": "webchat"}}).encode(),
-            headers={"Content-Type": "application/json"},
+        rest = json.dumps({"sender": "lost-1", "message": "non ho tempo", "metadata": {"channel": "webchat"}}).encode()
+        assert _post(f"http://127.0.0.1:{port}/webhooks/rest/webhook", rest) == (200, [])
+        status, reply = _post(
+            f"http://127.0.0.1:{port}/webhooks/webchat/webhook", _body("lost-1", "mis clientes son míos")
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            assert json.loads(response.read()) == []
-        rows = _rows_of(env, _pseudonym(env, "webchat", "lost-1"), expected=1)
-        assert [(r["direction"], r["intent"]) for r in rows] == [("user", "objection_no_time")]
+        assert (status, reply) == (502, {"error": NO_REPLY})
+        rows = _rows_of(env, _pseudonym(env, "webchat", "lost-1"), expected=2)
+        assert [(r["direction"], r["intent"]) for r in rows] == [
+            ("user", "objection_no_time"),
+            ("user", "objection_clients_are_mine"),
+        ]
     finally:
         rasa.send_signal(signal.SIGINT)
         rasa.wait(timeout=60)

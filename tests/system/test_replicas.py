@@ -1,6 +1,7 @@
 """Two Rasa replicas on 127.0.0.1 sharing this machine's PostgreSQL (tracker store, log) and
 Redis (lock store), as deploy/ describes: the messages of one conversation, sent to both
 replicas, are processed one at a time and in order; none is lost or doubled."""
+
 import asyncio
 import json
 import os
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 
 import aiohttp
 import pytest
@@ -17,57 +19,91 @@ from sqlalchemy import create_engine, text
 from bot.privacy.pseudonyms import pseudonym
 from tests.conftest import ROOT
 from tests.databases import fresh_postgres_database
-from tests.system.product import MODEL, port_in_use
+from tests.services import redis_unavailable, unavailable
+from tests.system.product import MODEL, free_ports, port_in_use, require_model
 
-REPLICAS = (5101, 5102)
-ACTIONS = 5151
 KEY = "replica-test-key"
-SCRIPT = ["non ho tempo per compilare il CRM", "/ask_more", "mis clientes son míos", "/ask_tip",
-          "they want the data to fire me", "grazie mille"]
+SCRIPT = [
+    "non ho tempo per compilare il CRM",
+    "/ask_more",
+    "mis clientes son míos",
+    "/ask_tip",
+    "they want the data to fire me",
+    "grazie mille",
+]
 
 
-def _redis_unavailable():
-    import redis
-
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        return f"Redis not reachable at 127.0.0.1:6379 ({error.__class__.__name__})"
-    return None
+@dataclass(frozen=True)
+class Replicas:
+    database_url: str
+    ports: tuple[int, int]
 
 
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory):
-    reason = _redis_unavailable()
+    reason = redis_unavailable()
     if reason:
-        pytest.skip(reason)
-    if not MODEL.exists():
-        pytest.skip("no trained model: `make test` trains it first")
-    busy = [p for p in (*REPLICAS, ACTIONS) if port_in_use(p)]
-    if busy:
-        pytest.skip(f"ports {busy} are in use")
+        unavailable(reason, "a Redis server on 127.0.0.1:6379")
+    require_model()
+    *ports, actions = free_ports(3)
     for database_url in fresh_postgres_database():
         var = tmp_path_factory.mktemp("replicas")
-        base = {**os.environ, "DATABASE_URL": database_url, "COACH_SECRET_KEY": KEY, "COACH_VAR_DIR": str(var),
-                "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "5", "RASA_TELEMETRY_ENABLED": "false",
-                "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ACTIONS}/webhook"}
+        base = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "COACH_SECRET_KEY": KEY,
+            "COACH_VAR_DIR": str(var),
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": "6379",
+            "REDIS_DB": "5",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions}/webhook",
+        }
         rasa = [sys.executable, "-m", "bot.rasa_plugins.start"]
-        subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], env=base, cwd=ROOT, check=True, capture_output=True)
-        processes = [subprocess.Popen([*rasa, "run", "actions", "--port", str(ACTIONS), "--actions", "actions"],
-                                      env=base, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-        for n, port in enumerate(REPLICAS):
+        subprocess.run(
+            [sys.executable, "-m", "bot.cli", "db", "upgrade"], env=base, cwd=ROOT, check=True, capture_output=True
+        )
+        processes = [
+            subprocess.Popen(
+                [*rasa, "run", "actions", "--port", str(actions), "--actions", "actions"],
+                env={**base, "SANIC_HOST": "127.0.0.1"},
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        ]
+        for n, port in enumerate(ports):
             env = {**base, "COACH_OUTBOX_FILE": str(var / f"outbox-{n}.db")}
-            processes.append(subprocess.Popen(
-                [*rasa, "run", "--port", str(port), "--interface", "127.0.0.1", "--model", str(MODEL),
-                 "--credentials", "credentials.yml", "--endpoints", "deploy/endpoints.yml"],
-                env=env, cwd=ROOT, stdout=open(var / f"replica-{n}.log", "w"), stderr=subprocess.STDOUT))
+            with open(var / f"replica-{n}.log", "w") as log:  # the replica keeps writing to it
+                processes.append(
+                    subprocess.Popen(
+                        [
+                            *rasa,
+                            "run",
+                            "--port",
+                            str(port),
+                            "--interface",
+                            "127.0.0.1",
+                            "--model",
+                            str(MODEL),
+                            "--credentials",
+                            "credentials.yml",
+                            "--endpoints",
+                            "deploy/endpoints.yml",
+                        ],
+                        env=env,
+                        cwd=ROOT,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         try:
             deadline = time.monotonic() + 240
-            while not all(port_in_use(p) for p in (*REPLICAS, ACTIONS)):
+            while not all(port_in_use(p) for p in (*ports, actions)):
                 assert all(p.poll() is None for p in processes), "a replica stopped while starting"
                 assert time.monotonic() < deadline, "the replicas did not start"
                 time.sleep(1)
-            yield database_url
+            yield Replicas(database_url, tuple(ports))
         finally:
             for process in processes:
                 process.send_signal(signal.SIGINT)
@@ -79,29 +115,34 @@ def replicas(tmp_path_factory):
 
 
 async def _say(session, port, sender, message):
-    async with session.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook",
-                            json={"sender": sender, "message": message}) as response:
+    async with session.post(
+        f"http://127.0.0.1:{port}/webhooks/rest/webhook", json={"sender": sender, "message": message}
+    ) as response:
         assert response.status == 200
         return await response.json()
 
 
-async def _in_turns(senders):
+async def _in_turns(ports, senders):
     """Each conversation's turns alternate between the replicas; the conversations run at once."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+
         async def converse(sender):
             for turn, message in enumerate(SCRIPT):
-                await _say(session, REPLICAS[turn % 2], sender, message)
+                await _say(session, ports[turn % 2], sender, message)
+
         await asyncio.gather(*(converse(s) for s in senders))
 
 
-async def _at_once(senders):
+async def _at_once(ports, senders):
     """Two messages of the same conversation reach the two replicas at the same moment."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
-        await asyncio.gather(*(
-            _say(session, port, sender, message)
-            for sender in senders
-            for port, message in zip(REPLICAS, ("non ho tempo per il CRM", "grazie, mi è utile"))
-        ))
+        await asyncio.gather(
+            *(
+                _say(session, port, sender, message)
+                for sender in senders
+                for port, message in zip(ports, ("non ho tempo per il CRM", "grazie, mi è utile"), strict=True)
+            )
+        )
 
 
 def _turns(database_url, sender):
@@ -109,7 +150,9 @@ def _turns(database_url, sender):
     engine = create_engine(database_url, future=True)
     with engine.connect() as connection:
         rows = connection.execute(
-            text("SELECT type_name, data FROM events WHERE sender_id = :s AND type_name IN ('user', 'bot') ORDER BY id"),
+            text(
+                "SELECT type_name, data FROM events WHERE sender_id = :s AND type_name IN ('user', 'bot') ORDER BY id"
+            ),
             {"s": pseudonym(KEY.encode(), "rest", sender)},
         ).all()
     engine.dispose()
@@ -134,18 +177,18 @@ def _logged_user_messages(database_url, sender):
 
 def test_turns_sent_to_alternating_replicas_stay_in_order(replicas):
     senders = [f"replica-{uuid.uuid4()}" for _ in range(8)]
-    asyncio.run(_in_turns(senders))
+    asyncio.run(_in_turns(replicas.ports, senders))
     for sender in senders:
-        turns = _turns(replicas, sender)
+        turns = _turns(replicas.database_url, sender)
         assert [kind for kind, _ in turns] == ["user", "bot"] * len(SCRIPT), turns
         assert [t for kind, t in turns if kind == "user"] == SCRIPT
-        assert _logged_user_messages(replicas, sender) == len(SCRIPT), "every message logged once"
+        assert _logged_user_messages(replicas.database_url, sender) == len(SCRIPT), "every message logged once"
 
 
 def test_two_messages_of_one_conversation_at_once_are_processed_one_after_the_other(replicas):
     senders = [f"together-{uuid.uuid4()}" for _ in range(10)]
-    asyncio.run(_at_once(senders))
+    asyncio.run(_at_once(replicas.ports, senders))
     for sender in senders:
-        turns = _turns(replicas, sender)
+        turns = _turns(replicas.database_url, sender)
         assert [kind for kind, _ in turns] == ["user", "bot", "user", "bot"], turns
         assert sorted(t for kind, t in turns if kind == "user") == ["grazie, mi è utile", "non ho tempo per il CRM"]

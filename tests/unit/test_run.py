@@ -1,4 +1,5 @@
 """`make run`'s processes get their numeric threads: all cores for E5 in the one Rasa server, one elsewhere."""
+
 import os
 
 from bot.run import numeric_threads

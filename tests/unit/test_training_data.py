@@ -1,10 +1,13 @@
-"""Training and held-out data against the contract: every intent, every language, never overlapping."""
+"""Training and held-out data against the contract: every intent, every language, never overlapping.
+Everything is read with Rasa's own loaders, so it is what Rasa trains on."""
+
 from __future__ import annotations
 
 import pytest
-import yaml
 
+from bot.knowledge.check import rule_intents
 from bot.learning.evaluation import read_intent_examples
+from bot.learning.examples import domain_intents, intent_examples
 from bot.settings import LANGUAGES
 from tests.conftest import ROOT
 
@@ -12,7 +15,7 @@ MIN_OBJECTION_EXAMPLES = 30
 
 
 def _domain_intents() -> set:
-    return set(yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"])
+    return set(domain_intents(ROOT / "domain.yml"))
 
 
 def test_domain_declares_every_contract_intent(intents):
@@ -34,12 +37,10 @@ def test_every_intent_is_trained_and_held_out_in_each_language(language, intents
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_intent_block_declares_its_language(language):
-    blocks = yaml.safe_load((ROOT / "data" / "nlu" / f"{language}.yml").read_text(encoding="utf-8"))["nlu"]
-    wrong = [b["intent"] for b in blocks if (b.get("metadata") or {}).get("language") != language]
+    examples = intent_examples(ROOT / "data" / "nlu" / f"{language}.yml")
+    wrong = sorted({e.intent for e in examples if e.language != language})
     assert not wrong, f"blocks without `metadata: {{language: {language}}}`: {wrong}"
 
 
 def test_every_intent_has_a_rule():
-    rules = yaml.safe_load((ROOT / "data" / "rules.yml").read_text(encoding="utf-8"))["rules"]
-    ruled = {step["intent"] for rule in rules for step in rule["steps"] if "intent" in step}
-    assert _domain_intents() | {"nlu_fallback"} <= ruled
+    assert _domain_intents() | {"nlu_fallback"} <= rule_intents(ROOT / "data" / "rules.yml")

@@ -1,4 +1,5 @@
 """The coaching action with CollectingDispatcher and real rasa_sdk trackers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,7 +33,7 @@ def test_an_objection_is_answered_from_the_knowledge_base_with_buttons():
     assert len(messages) == 1
     entry = ActionCoachReply.knowledge.get().entry("objection_no_time")
     assert messages[0]["text"].startswith(entry.answers["es"].short[0])
-    assert "Fuente: «" in messages[0]["text"]
+    assert messages[0]["text"].endswith("\n\nFuente: Merita Business Podcast, «Perché molti progetti CRM falliscono?»")
     assert [b["payload"] for b in messages[0]["buttons"]][:2] == ["/ask_more", "/ask_tip"]
     assert slots["language"] == "es" and slots["kb_entry"] == "objection_no_time"
 
@@ -50,8 +51,14 @@ def test_a_clear_message_in_another_language_switches_language():
 
 def test_the_same_objection_twice_rotates_the_phrasing():
     first, slots = _run(_tracker("objection_feel_stupid", "it"))
-    second, _ = _run(_tracker("objection_feel_stupid", "it", last_reply_key=slots["last_reply_key"],
-                              last_reply_variant=slots["last_reply_variant"]))
+    second, _ = _run(
+        _tracker(
+            "objection_feel_stupid",
+            "it",
+            last_reply_key=slots["last_reply_key"],
+            last_reply_variant=slots["last_reply_variant"],
+        )
+    )
     assert first[0]["text"] != second[0]["text"]
 
 

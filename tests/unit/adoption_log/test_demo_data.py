@@ -1,13 +1,14 @@
 """`coach demo-data` and `coach user`: what a new adoption lead runs first."""
+
 import io
 
 from bot import cli
 from bot.adoption_log import demo_data
-from bot.knowledge import base as knowledge
-from bot.dashboard.users import Users
 from bot.adoption_log.store import LogStore
-from tests.unit.adoption_log.test_store import record
+from bot.dashboard.users import Users
+from bot.knowledge import base as knowledge
 from tests.conftest import ROOT
+from tests.unit.adoption_log.test_store import record
 
 
 def test_demo_weeks_cover_three_languages_several_teams_and_real_answers():
@@ -18,7 +19,9 @@ def test_demo_weeks_cover_three_languages_several_teams_and_real_answers():
     assert len({r.team for r in rows}) == 5 and len({r.user_id for r in rows}) >= 15
     assert all(r.event_id.startswith("demo-") for r in rows)
     answers = [r for r in rows if r.direction == "bot" and r.kb_entry and r.intent == r.kb_entry]
-    assert answers and all(any(s in r.text for s in kb.entries[r.kb_entry].answers[r.language].short) for r in answers[:50])
+    assert answers and all(
+        any(s in r.text for s in kb.entries[r.kb_entry].answers[r.language].short) for r in answers[:50]
+    )
     assert {r.feedback for r in rows} >= {"helpful", "not_helpful"}
     assert any(r.intent == "nlu_fallback" for r in said)
 

@@ -1,4 +1,5 @@
 """`coach export` and `coach purge`, on the log database DATABASE_URL names (SQLite and PostgreSQL)."""
+
 import csv
 import datetime as dt
 import io
@@ -8,12 +9,12 @@ import pytest
 
 from bot import cli
 from bot.adoption_log import export
-from bot.db import utc_now
-from bot.adoption_log.store import LogStore
 from bot.adoption_log.outbox import Outbox
+from bot.adoption_log.store import LogStore
+from bot.db import utc_now
 from tests.unit.adoption_log.test_store import record
 
-FIELDS = "ts, user, channel, team, language, direction, text, intent, confidence, sentiment_label, sentiment_score, kb_entry, feedback"
+FIELDS = "ts, user, channel, team, language, direction, text, intent, confidence, sentiment_label, sentiment_score, kb_entry, feedback, request"
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def test_csv_has_the_documented_fields_in_order(log, capsys):
     assert cli.main(["export", "--format", "csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows[0] == FIELDS.split(", ")
-    exported = dict(zip(rows[0], rows[1]))
+    exported = dict(zip(rows[0], rows[1], strict=True))
     assert (exported["user"], exported["text"], exported["sentiment_label"]) == ("p-aaa", "no tengo tiempo", "negative")
     assert exported["ts"] == "2026-11-20T09:30:00Z"
 

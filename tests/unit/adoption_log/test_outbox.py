@@ -1,14 +1,15 @@
 """Nothing lost: rows wait on disk while the log database is down, and arrive once, in order."""
+
 import shutil
 import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.adoption_log.store import LogStore
 from bot.adoption_log.outbox import Outbox, OutboxWriter
-from tests.unit.adoption_log.test_store import record
+from bot.adoption_log.store import LogStore
 from tests.databases import TcpProxy, through_proxy
+from tests.unit.adoption_log.test_store import record
 
 
 def _wait_for(condition, seconds=60.0):

@@ -1,4 +1,5 @@
 """Rasa's own events, as its tracker store publishes them, become adoption-log records."""
+
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
 from bot.adoption_log.records import EventLog, asks_erasure, reply_metadata
@@ -15,7 +16,11 @@ def published(event, sender=SENDER) -> dict:
 def objection(text="non ho tempo per il CRM, mario@example.it", **metadata) -> UserUttered:
     intent = {"name": "objection_no_time", "confidence": 0.91}
     parse_data = {
-        "text": text, "intent": intent, "entities": [], "language": "it", "language_source": "text",
+        "text": text,
+        "intent": intent,
+        "entities": [],
+        "language": "it",
+        "language_source": "text",
         "sentiment": {"label": "negative", "score": -0.57},
     }
     return UserUttered(text, intent=intent, parse_data=parse_data, input_channel="telegram", metadata=metadata)
@@ -39,13 +44,20 @@ def test_a_reply_carries_the_actions_facts_and_inherits_the_messages_context():
     log.record(published(objection(team="north")))
     row = log.record(published(reply(**reply_metadata("it", "objection_no_time", None, erase=False))))
     assert (row.direction, row.user_id, row.channel, row.team) == ("bot", SENDER, "telegram", "north")
-    assert (row.language, row.kb_entry, row.intent, row.feedback) == ("it", "objection_no_time", "objection_no_time", None)
+    assert (row.language, row.kb_entry, row.intent, row.feedback) == (
+        "it",
+        "objection_no_time",
+        "objection_no_time",
+        None,
+    )
     assert row.text.startswith("Capisco")
 
 
 def test_feedback_is_recorded_on_the_reply_that_acknowledges_it():
     log = EventLog(KEY, store_text=True)
-    click = UserUttered("/feedback_helpful", intent={"name": "feedback_helpful", "confidence": 1.0}, input_channel="webchat")
+    click = UserUttered(
+        "/feedback_helpful", intent={"name": "feedback_helpful", "confidence": 1.0}, input_channel="webchat"
+    )
     user_row = log.record(published(click))
     bot_row = log.record(published(reply(**reply_metadata("en", "objection_no_time", "helpful", erase=False))))
     assert (user_row.intent, user_row.language, user_row.sentiment_label) == ("feedback_helpful", None, None)

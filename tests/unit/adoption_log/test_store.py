@@ -8,7 +8,11 @@ from bot.adoption_log.store import LogRecord, LogStore
 
 def record(user="p-aaa", ts=None, direction="user", **fields) -> LogRecord:
     return LogRecord(
-        event_id=str(uuid.uuid4()), ts=ts or dt.datetime(2026, 11, 20, 9, 30), user_id=user, direction=direction, **fields
+        event_id=str(uuid.uuid4()),
+        ts=ts or dt.datetime(2026, 11, 20, 9, 30),
+        user_id=user,
+        direction=direction,
+        **fields,
     )
 
 
@@ -25,8 +29,16 @@ def test_every_field_is_stored_as_given(database_url):
     store = LogStore(database_url)
     store.migrate()
     given = record(
-        channel="telegram", team="north", language="it", text="non ho tempo", intent="objection_no_time",
-        confidence=0.91, sentiment_label="negative", sentiment_score=-0.62, kb_entry=None, feedback=None,
+        channel="telegram",
+        team="north",
+        language="it",
+        text="non ho tempo",
+        intent="objection_no_time",
+        confidence=0.91,
+        sentiment_label="negative",
+        sentiment_score=-0.62,
+        kb_entry=None,
+        feedback=None,
     )
     store.add([given])
     assert list(store.records()) == [given]

@@ -1,12 +1,13 @@
 """The connectors' own logic, without a network: access, splitting, merging, group addressing."""
+
 import pytest
 from telegram import Chat, Message, User
 
+from bot.adoption_log.store import LogStore
 from bot.channels.access import Access, AccessError, parse_ids
 from bot.channels.rasa_client import CoachReply, _merged, language_of
 from bot.channels.slack import blocks
 from bot.channels.telegram import MAX_TEXT, addressed_text, keyboard, split
-from bot.adoption_log.store import LogStore
 
 
 @pytest.fixture
@@ -32,7 +33,9 @@ def test_a_bot_open_to_anyone_or_with_a_guessable_code_does_not_start(engine):
         Access("telegram", b"k", engine, frozenset(), "1234")
 
 
-@pytest.mark.parametrize("locale, language", [("es-ES", "es"), ("it", "it"), ("en_GB", "en"), ("fr-FR", None), (None, None)])
+@pytest.mark.parametrize(
+    "locale, language", [("es-ES", "es"), ("it", "it"), ("en_GB", "en"), ("fr-FR", None), (None, None)]
+)
 def test_platform_locales_become_language_hints(locale, language):
     assert language_of(locale) == language
 

@@ -1,18 +1,23 @@
 """A dashboard over a real log database, filled with `coach demo-data`'s synthetic weeks."""
+
 import datetime as dt
 import re
 
 import pytest
 
 from bot.adoption_log import demo_data
-from bot.knowledge import base as knowledge
+from bot.adoption_log.store import LogStore
 from bot.dashboard import create_app
 from bot.dashboard.users import Users
-from bot.adoption_log.store import LogStore
+from bot.knowledge import base as knowledge
 from bot.settings import load
 from tests.conftest import ROOT
 
-PASSWORDS = {"anna": ("admin", "admin-password-1"), "luca": ("lead", "lead-password-1"), "tina": ("trainer", "trainer-password-1")}
+PASSWORDS = {
+    "anna": ("admin", "admin-password-1"),
+    "luca": ("lead", "lead-password-1"),
+    "tina": ("trainer", "trainer-password-1"),
+}
 NOW = dt.datetime(2026, 11, 20, 12, 0)
 
 

@@ -1,16 +1,22 @@
 """Every page, filter, role rule, CSV download, login and CSRF of the dashboard, over demo data."""
+
 import csv
 import io
 
 import pytest
 
-from bot.dashboard import TABLES
+from bot.dashboard.tables import TABLES
 from tests.unit.dashboard.conftest import Browser
 
 PAGES = ["/", "/objections", "/answers", "/not-understood", "/conversations"]
 FILTERS = [
-    "", "team=Iberia", "channel=slack", "language=en", "team=Nord&channel=telegram&language=it",
-    "start=2026-11-01&end=2026-11-20", "objection=objection_fear_of_control",
+    "",
+    "team=Iberia",
+    "channel=slack",
+    "language=en",
+    "team=Nord&channel=telegram&language=it",
+    "start=2026-11-01&end=2026-11-20",
+    "objection=objection_fear_of_control",
 ]
 
 
@@ -25,7 +31,7 @@ def test_every_page_asks_for_a_login_first(browser):
 def test_every_page_answers_with_every_filter(browser, path, filters, period):
     response = browser.login("anna").get(f"{path}?{period}&{filters}")
     assert response.status_code == 200, response.text[:500]
-    assert "<form method=\"get\" class=\"filters\"" in response.text
+    assert '<form method="get" class="filters"' in response.text
 
 
 def test_filters_change_the_figures(browser, period):
@@ -45,7 +51,11 @@ def test_the_overview_shows_totals_charts_and_rising_objections(browser, period)
     assert 'id="chart-objections_weekly"' in page and 'id="chart-sentiment_weekly"' in page
     assert 'id="rising"' in page
     rising = list(csv.DictReader(io.StringIO(browser.get(f"/csv/rising.csv?{period}").text)))
-    assert rising and {r["intent"] for r in rising} & {"objection_fear_of_control", "objection_no_time", "objection_useless_process"}
+    assert rising and {r["intent"] for r in rising} & {
+        "objection_fear_of_control",
+        "objection_no_time",
+        "objection_useless_process",
+    }
 
 
 def test_an_objection_page_gives_the_documents_advice(browser, period):
@@ -113,7 +123,9 @@ def test_a_form_without_its_csrf_token_is_refused(browser):
     response = browser.post("/login", {"username": "luca", "password": "lead-password-1"}, with_token=False)
     assert response.status_code == 400
     browser.login("anna")
-    response = browser.post("/users", {"action": "add", "username": "eve", "password": "p" * 12, "role": "admin"}, with_token=False)
+    response = browser.post(
+        "/users", {"action": "add", "username": "eve", "password": "p" * 12, "role": "admin"}, with_token=False
+    )
     assert response.status_code == 400
     assert "eve" not in browser.get("/users").text
 
@@ -136,7 +148,12 @@ def test_an_admin_manages_users_but_never_removes_the_last_admin(browser):
     browser.post("/users", {"action": "add", "username": "marta", "password": "marta-password", "role": "trainer"})
     assert "marta" in browser.get("/users").text
     browser.post("/users", {"action": "role", "username": "marta", "role": "lead"})
-    assert Browser(browser.client.application).post("/login", {"username": "marta", "password": "marta-password"}).status_code == 302
+    assert (
+        Browser(browser.client.application)
+        .post("/login", {"username": "marta", "password": "marta-password"})
+        .status_code
+        == 302
+    )
     browser.post("/users", {"action": "remove", "username": "anna"})
     page = browser.get("/users").text
     assert "the last admin cannot be removed" in page and ">anna<" in page

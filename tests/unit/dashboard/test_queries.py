@@ -1,9 +1,10 @@
 """The dashboard's figures on hand-made logs, SQLite and PostgreSQL: weeks, suppression, shares, rises."""
+
 import datetime as dt
 
+from bot.adoption_log.store import LogStore
 from bot.dashboard import queries
 from bot.dashboard.queries import Filters
-from bot.adoption_log.store import LogStore
 from tests.unit.adoption_log.test_store import record
 
 PERIOD = Filters(dt.date(2026, 11, 2), dt.date(2026, 11, 29))
@@ -22,7 +23,10 @@ def _said(people, intent="objection_no_time", day=dt.datetime(2026, 11, 4, 10), 
 
 def test_an_aggregate_of_four_people_is_hidden_and_of_five_is_shown(database_url):
     store = _store(database_url, _said(4, team="small") + _said(5, team="large"))
-    assert queries.totals(store.engine, Filters(**{**PERIOD.__dict__, "team": "small"})) == {"messages": None, "people": None}
+    assert queries.totals(store.engine, Filters(**{**PERIOD.__dict__, "team": "small"})) == {
+        "messages": None,
+        "people": None,
+    }
     assert queries.totals(store.engine, Filters(**{**PERIOD.__dict__, "team": "large"})) == {"messages": 5, "people": 5}
     by_team = {row["team"]: row["count"] for row in queries.counts_by(store.engine, PERIOD, "team")}
     assert by_team == {"small": None, "large": 5}
@@ -32,7 +36,9 @@ def test_an_aggregate_of_four_people_is_hidden_and_of_five_is_shown(database_url
 def test_one_person_writing_often_is_still_one_person(database_url):
     chatty = [record(user="p-1", ts=dt.datetime(2026, 11, 4, h), intent="objection_no_time") for h in range(8, 20)]
     store = _store(database_url, chatty)
-    assert queries.weekly_by_intent(store.engine, PERIOD) == [{"week": "2026-11-02", "intent": "objection_no_time", "count": None}]
+    assert queries.weekly_by_intent(store.engine, PERIOD) == [
+        {"week": "2026-11-02", "intent": "objection_no_time", "count": None}
+    ]
     store.close()
 
 
@@ -46,7 +52,9 @@ def test_weeks_start_on_monday(database_url):
 
 def test_sentiment_is_a_group_average_and_label_shares(database_url):
     rows = _said(3, sentiment_label="negative", sentiment_score=-0.8) + [
-        record(user=f"q-{n}", ts=dt.datetime(2026, 11, 5), intent="thanks", sentiment_label="positive", sentiment_score=0.6)
+        record(
+            user=f"q-{n}", ts=dt.datetime(2026, 11, 5), intent="thanks", sentiment_label="positive", sentiment_score=0.6
+        )
         for n in range(2)
     ]
     store = _store(database_url, rows)
@@ -57,9 +65,13 @@ def test_sentiment_is_a_group_average_and_label_shares(database_url):
 
 def test_the_fastest_rising_objections_compare_the_two_halves(database_url):
     early, late = dt.datetime(2026, 11, 3), dt.datetime(2026, 11, 25)
-    rows = (_said(5, "objection_no_time", early) + _said(6, "objection_no_time", late)
-            + _said(9, "objection_fear_of_control", late) + _said(8, "objection_no_training", early)
-            + _said(2, "objection_just_a_fad", late))
+    rows = (
+        _said(5, "objection_no_time", early)
+        + _said(6, "objection_no_time", late)
+        + _said(9, "objection_fear_of_control", late)
+        + _said(8, "objection_no_training", early)
+        + _said(2, "objection_just_a_fad", late)
+    )
     store = _store(database_url, rows)
     assert queries.rising(store.engine, PERIOD) == [
         {"intent": "objection_fear_of_control", "before": None, "after": 9, "rise": 9},
@@ -70,8 +82,12 @@ def test_the_fastest_rising_objections_compare_the_two_halves(database_url):
 
 def test_answers_count_given_and_the_share_that_helped(database_url):
     replies = [record(user=f"p-{n}", direction="bot", kb_entry="objection_no_time") for n in range(6)]
-    feedback = [record(user=f"p-{n}", direction="bot", kb_entry="objection_no_time",
-                       feedback="helpful" if n < 3 else "not_helpful") for n in range(4)]
+    feedback = [
+        record(
+            user=f"p-{n}", direction="bot", kb_entry="objection_no_time", feedback="helpful" if n < 3 else "not_helpful"
+        )
+        for n in range(4)
+    ]
     store = _store(database_url, replies + feedback)
     assert queries.answers(store.engine, PERIOD) == [
         {"kb_entry": "objection_no_time", "given": 6, "rated": 4, "helped_share": 0.75, "not_helped_share": 0.25}
@@ -80,7 +96,10 @@ def test_answers_count_given_and_the_share_that_helped(database_url):
 
 
 def test_conversations_are_found_by_a_word_a_salesperson_wrote(database_url):
-    rows = [record(user="p-1", text="come esporto in Excel?", intent="nlu_fallback"), record(user="p-2", text="non ho tempo")]
+    rows = [
+        record(user="p-1", text="come esporto in Excel?", intent="nlu_fallback"),
+        record(user="p-2", text="non ho tempo"),
+    ]
     store = _store(database_url, rows)
     assert [c["user"] for c in queries.conversations(store.engine, PERIOD, search="excel")] == ["p-1"]
     assert {c["user"] for c in queries.conversations(store.engine, PERIOD)} == {"p-1", "p-2"}

@@ -1,25 +1,32 @@
 """The trainers' pages: edit with preview, save, history, revert; assign not-understood messages."""
+
 import shutil
 
 import pytest
 
 from bot.adoption_log import demo_data
-from bot.knowledge import base as knowledge
+from bot.adoption_log.store import LogStore
 from bot.dashboard import create_app
 from bot.dashboard.users import Users
+from bot.knowledge import base as knowledge
 from bot.learning.evaluation import read_intent_examples
-from bot.adoption_log.store import LogStore
 from bot.settings import load
-from tests.unit.dashboard.conftest import NOW, PASSWORDS, Browser
 from tests.conftest import ROOT
+from tests.unit.dashboard.conftest import NOW, PASSWORDS, Browser
 
 
 @pytest.fixture
 def trainer_app(tmp_path):
     shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
     shutil.copytree(ROOT / "data", tmp_path / "data")
-    settings = load({"COACH_VAR_DIR": str(tmp_path), "COACH_SECRET_KEY": "k",
-                     "COACH_KNOWLEDGE_DIR": str(tmp_path / "knowledge"), "COACH_DATA_DIR": str(tmp_path / "data")})
+    settings = load(
+        {
+            "COACH_VAR_DIR": str(tmp_path),
+            "COACH_SECRET_KEY": "k",
+            "COACH_KNOWLEDGE_DIR": str(tmp_path / "knowledge"),
+            "COACH_DATA_DIR": str(tmp_path / "data"),
+        }
+    )
     store = LogStore(settings.log_db_url)
     store.migrate()
     store.add(demo_data.generate(knowledge.load(), ROOT / "data" / "nlu", b"k", weeks=2, people=20, now=NOW))
@@ -44,7 +51,9 @@ def test_edit_preview_save_history_revert(trainer_app):
     values = app.extensions["coach"]["editor"].fields("objection_no_time", "it")
     values["short"][0] = "Capisco, il tempo è poco: proviamo a trovarlo insieme."
     preview = tina.post("/knowledge/objection_no_time/it/preview", values).get_json()
-    assert preview["ok"] and preview["answer"].startswith("Capisco, il tempo è poco: proviamo a trovarlo insieme.\n\nFonte:")
+    assert preview["ok"] and preview["answer"].startswith(
+        "Capisco, il tempo è poco: proviamo a trovarlo insieme.\n\nFonte:"
+    )
     assert preview["buttons"] == ["Dimmi di più", "Un consiglio pratico", "Mi è stato utile", "Non mi ha aiutato"]
 
     saved = tina.post("/knowledge/objection_no_time/it", values)
@@ -68,7 +77,9 @@ def test_an_invalid_answer_is_not_saved_and_the_page_says_why(trainer_app):
     assert not preview["ok"] and "en.short: needs at least 2 alternative texts" in " ".join(preview["problems"])
     response = tina.post("/knowledge/objection_no_time/en", values)
     assert response.status_code == 422 and "Not saved" in response.text and "en.short" in response.text
-    assert "Only one answer." not in (root / "knowledge" / "answers" / "objection_no_time.yml").read_text(encoding="utf-8")
+    assert "Only one answer." not in (root / "knowledge" / "answers" / "objection_no_time.yml").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_a_broken_file_shows_on_the_knowledge_page(trainer_app):

@@ -1,4 +1,5 @@
 """The action server's knowledge follows the files within seconds and survives a broken one."""
+
 import os
 import shutil
 

@@ -1,4 +1,5 @@
 """The custom NLU components in isolation: train, persist, load, process (Rasa 3 GraphComponent API)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,20 @@ from bot.nlu.sentiment_analyzer import SentimentAnalyzer
 
 EXAMPLES = {
     "it": ["non ho tempo per il crm", "i clienti sono miei", "grazie mille", "ciao a tutti", "il capo vuole excel"],
-    "es": ["no tengo tiempo para el crm", "los clientes son míos", "muchas gracias", "hola a todos", "el jefe quiere excel"],
-    "en": ["i have no time for the crm", "the clients are mine", "thanks a lot", "hello everyone", "the boss wants excel"],
+    "es": [
+        "no tengo tiempo para el crm",
+        "los clientes son míos",
+        "muchas gracias",
+        "hola a todos",
+        "el jefe quiere excel",
+    ],
+    "en": [
+        "i have no time for the crm",
+        "the clients are mine",
+        "thanks a lot",
+        "hello everyone",
+        "the boss wants excel",
+    ],
 }
 
 
@@ -46,7 +59,10 @@ def _train_and_reload(component_class, config: dict, tmp_path: Path, training_da
 
 def test_language_identifier_learns_from_intent_metadata_and_survives_persistence(tmp_path):
     identifier = _train_and_reload(LanguageIdentifier, {}, tmp_path, _training_data())
-    messages = [Message(data={"text": "non ho proprio tempo"}), Message(data={"text": "ok", "metadata": {"language_hint": "es"}})]
+    messages = [
+        Message(data={"text": "non ho proprio tempo"}),
+        Message(data={"text": "ok", "metadata": {"language_hint": "es"}}),
+    ]
     identifier.process(messages)
     assert (messages[0].get("language"), messages[0].get("language_source")) == ("it", "text")
     assert (messages[1].get("language"), messages[1].get("language_source")) == ("es", "hint")
@@ -69,7 +85,9 @@ def test_sentiment_analyzer_trains_on_its_labelled_files(tmp_path):
         "  neutral: ['how do i add a contact', 'where is the report', 'what is a lead', 'ok']\n"
         "  positive: ['thanks, that helped', 'great tool, love it', 'closed the deal thanks to it', 'awesome']\n"
     )
-    analyzer = _train_and_reload(SentimentAnalyzer, {"training_files": [str(labelled)]}, tmp_path / "model", TrainingData())
+    analyzer = _train_and_reload(
+        SentimentAnalyzer, {"training_files": [str(labelled)]}, tmp_path / "model", TrainingData()
+    )
     messages = [Message(data={"text": "i hate this useless crm"}), Message(data={"text": "/ask_more"})]
     analyzer.process(messages)
     assert messages[0].get("sentiment")["label"] == "negative"
@@ -98,7 +116,11 @@ def _featurize(messages):
 
 
 def test_e5_featurizer_adds_a_normalised_sentence_embedding():
-    messages = [Message(data={"text": "non ho tempo"}), Message(data={"text": "no tengo tiempo"}), Message(data={"text": "mi piace la pizza"})]
+    messages = [
+        Message(data={"text": "non ho tempo"}),
+        Message(data={"text": "no tengo tiempo"}),
+        Message(data={"text": "mi piace la pizza"}),
+    ]
     _, featurizer = _featurize(messages)
     featurizer.process(messages)
     vectors = [m.get_dense_features("text")[1].features[0] for m in messages]
@@ -130,15 +152,28 @@ def test_linear_intent_classifier_ranks_intents_and_survives_persistence(tmp_pat
     from bot.nlu.intent_classifier import LinearIntentClassifier
 
     examples = {
-        "objection_no_time": ["non ho tempo", "no tengo tiempo", "i have no time", "sempre di corsa", "too busy for this"],
+        "objection_no_time": [
+            "non ho tempo",
+            "no tengo tiempo",
+            "i have no time",
+            "sempre di corsa",
+            "too busy for this",
+        ],
         "greet": ["ciao", "hola", "hello", "buongiorno", "hi there"],
-        "objection_clients_are_mine": ["i clienti sono miei", "los clientes son míos", "my clients are mine",
-                                       "the accounts belong to me", "mis cuentas son mías"],
+        "objection_clients_are_mine": [
+            "i clienti sono miei",
+            "los clientes son míos",
+            "my clients are mine",
+            "the accounts belong to me",
+            "mis cuentas son mías",
+        ],
     }
     messages = [Message.build(t, intent) for intent, texts in examples.items() for t in texts]
     training = TrainingData(messages)
     tokenizer, e5 = _featurize(messages)
-    counts = CountVectorsFeaturizer.create(CountVectorsFeaturizer.get_default_config(), LocalModelStorage(tmp_path), Resource("cv"), _context())
+    counts = CountVectorsFeaturizer.create(
+        CountVectorsFeaturizer.get_default_config(), LocalModelStorage(tmp_path), Resource("cv"), _context()
+    )
     counts.train(training)
     counts.process_training_data(training)
     e5.process_training_data(training)

@@ -1,4 +1,5 @@
 """Language identification: trained on labelled examples; hints and memory when the text says too little."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,12 +7,36 @@ import pytest
 from bot.nlu import language
 
 EXAMPLES = {
-    "it": ["non ho tempo per il crm", "i clienti sono miei", "mi sento stupido", "il mio capo vuole excel",
-           "grazie mille", "ciao come stai", "non mi hanno mai spiegato niente", "che senso ha tutto questo"],
-    "es": ["no tengo tiempo para el crm", "los clientes son míos", "me siento tonto", "mi jefe quiere excel",
-           "muchas gracias", "hola qué tal", "nadie me explicó nada", "qué sentido tiene todo esto"],
-    "en": ["i have no time for the crm", "the clients are mine", "i feel stupid", "my boss wants excel",
-           "thanks a lot", "hi how are you", "nobody ever explained anything", "what is the point of all this"],
+    "it": [
+        "non ho tempo per il crm",
+        "i clienti sono miei",
+        "mi sento stupido",
+        "il mio capo vuole excel",
+        "grazie mille",
+        "ciao come stai",
+        "non mi hanno mai spiegato niente",
+        "che senso ha tutto questo",
+    ],
+    "es": [
+        "no tengo tiempo para el crm",
+        "los clientes son míos",
+        "me siento tonto",
+        "mi jefe quiere excel",
+        "muchas gracias",
+        "hola qué tal",
+        "nadie me explicó nada",
+        "qué sentido tiene todo esto",
+    ],
+    "en": [
+        "i have no time for the crm",
+        "the clients are mine",
+        "i feel stupid",
+        "my boss wants excel",
+        "thanks a lot",
+        "hi how are you",
+        "nobody ever explained anything",
+        "what is the point of all this",
+    ],
 }
 
 

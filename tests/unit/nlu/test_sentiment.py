@@ -1,4 +1,5 @@
 """Sentiment: labelled files read with clear errors; scores in [-1, 1] that follow the label."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,12 +7,30 @@ import pytest
 from bot.nlu import sentiment
 
 TRAINING = {
-    "negative": ["odio questo crm", "non ho tempo per queste stupidaggini", "I hate this useless tool",
-                 "me da miedo que me despidan", "this is a waste of my time", "che schifo di sistema"],
-    "neutral": ["come si inserisce un contatto?", "what does the report show", "¿dónde están los informes?",
-                "ok", "quali campi devo compilare", "how do I add a note"],
-    "positive": ["grazie mille, utilissimo", "great, that helped a lot", "¡genial, gracias!",
-                 "ho chiuso il contratto grazie al promemoria", "love it", "muy útil, me encanta"],
+    "negative": [
+        "odio questo crm",
+        "non ho tempo per queste stupidaggini",
+        "I hate this useless tool",
+        "me da miedo que me despidan",
+        "this is a waste of my time",
+        "che schifo di sistema",
+    ],
+    "neutral": [
+        "come si inserisce un contatto?",
+        "what does the report show",
+        "¿dónde están los informes?",
+        "ok",
+        "quali campi devo compilare",
+        "how do I add a note",
+    ],
+    "positive": [
+        "grazie mille, utilissimo",
+        "great, that helped a lot",
+        "¡genial, gracias!",
+        "ho chiuso il contratto grazie al promemoria",
+        "love it",
+        "muy útil, me encanta",
+    ],
 }
 
 
@@ -33,7 +52,10 @@ def test_scores_stay_in_range_and_agree_with_the_label(model):
 def test_labelled_files_are_read_per_language(tmp_path):
     (tmp_path / "it.yml").write_text('language: it\nexamples:\n  negative: ["uffa"]\n  positive: ["evviva"]\n')
     examples = sentiment.read_labelled([tmp_path])
-    assert [(e.text, e.label, e.language) for e in examples] == [("uffa", "negative", "it"), ("evviva", "positive", "it")]
+    assert [(e.text, e.label, e.language) for e in examples] == [
+        ("uffa", "negative", "it"),
+        ("evviva", "positive", "it"),
+    ]
 
 
 def test_an_unknown_label_names_the_file(tmp_path):

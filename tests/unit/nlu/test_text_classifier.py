@@ -1,4 +1,5 @@
 """The small text classifiers' features are exactly those of the vectorizers they were trained with."""
+
 from bot.nlu.text_classifier import train_text_classifier
 
 TEXTS = ["non ho tempo", "los clientes son míos", "I feel stupid", "grazie mille", "no tengo tiempo", "thanks a lot"]

@@ -1,17 +1,23 @@
 """The event broker Rasa calls, over a real log database: N messages in, N rows out."""
+
 import asyncio
 
-from bot.rasa_plugins.event_broker import AdoptionLogBroker
 from bot.adoption_log.records import reply_metadata
 from bot.adoption_log.store import LogStore
+from bot.rasa_plugins.event_broker import AdoptionLogBroker
 from bot.settings import load
 from tests.unit.adoption_log.test_records import objection, published, reply
 
 
 def _broker(database_url, tmp_path, **environ):
-    settings = load({
-        "DATABASE_URL": database_url, "COACH_VAR_DIR": str(tmp_path), "COACH_SECRET_KEY": "k", **environ,
-    })
+    settings = load(
+        {
+            "DATABASE_URL": database_url,
+            "COACH_VAR_DIR": str(tmp_path),
+            "COACH_SECRET_KEY": "k",
+            **environ,
+        }
+    )
     return AdoptionLogBroker(settings, interval=0.05)
 
 

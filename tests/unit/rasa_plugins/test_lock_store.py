@@ -1,19 +1,21 @@
 """The atomic Redis lock: one holder at a time per conversation, across processes' clients."""
+
 import asyncio
 
 import pytest
-import redis
+from rasa.utils.endpoints import EndpointConfig
 
 from bot.rasa_plugins.lock_store import AtomicRedisLockStore
-from rasa.utils.endpoints import EndpointConfig
+from tests.services import redis_unavailable, unavailable
+
+pytestmark = pytest.mark.services
 
 
 @pytest.fixture
 def stores():
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis not reachable at 127.0.0.1:6379 ({error.__class__.__name__})")
+    reason = redis_unavailable()
+    if reason:
+        unavailable(reason, "the Redis service on 127.0.0.1:6379")
     config = EndpointConfig(url="127.0.0.1", port="6379", db="9", key_prefix="locktest")
     # Two stores, two Redis clients: as two replicas would be.
     return AtomicRedisLockStore(endpoint_config=config), AtomicRedisLockStore(endpoint_config=config)
@@ -41,9 +43,8 @@ def test_two_replicas_never_hold_the_same_conversation_at_once(stores):
 
 def test_other_conversations_do_not_wait(stores):
     async def run():
-        async with stores[0].lock("conversation-2"):
-            async with stores[1].lock("conversation-3"):
-                return True
+        async with stores[0].lock("conversation-2"), stores[1].lock("conversation-3"):
+            return True
 
     assert asyncio.run(run())
 

@@ -1,9 +1,9 @@
 """The tuned action calls: Rasa's verdicts on action replies, kept-alive connections, and one
 retry of a call whose connection broke, against a real HTTP server on 127.0.0.1."""
+
 import asyncio
 import json
 import socket
-from typing import List
 
 import pytest
 from jsonschema import ValidationError, validate
@@ -49,8 +49,13 @@ def test_event_classes_are_found_as_rasa_finds_them(tuned):
         assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
         with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
             Event.resolve_by_type("no_such_event")
-    stored = [SessionStarted(), ActionExecuted("action_listen"), UserUttered("ciao", {"name": "greet"}),
-              BotUttered("ciao!"), SlotSet("language", "it")]
+    stored = [
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("ciao", {"name": "greet"}),
+        BotUttered("ciao!"),
+        SlotSet("language", "it"),
+    ]
     tracker = DialogueStateTracker.from_dict("someone", [e.as_dict() for e in stored])
     assert list(tracker.events) == stored
 
@@ -62,7 +67,7 @@ class ActionServer:
     def __init__(self, drop: int = 0) -> None:
         self.drop = drop
         self.connections = 0
-        self.requests: List[dict] = []
+        self.requests: list[dict] = []
 
     async def __aenter__(self) -> "ActionServer":
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -78,14 +83,19 @@ class ActionServer:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length:"))
+                length = next(
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
                 self.requests.append(json.loads(await reader.readexactly(length)))
                 if len(self.requests) <= self.drop:
                     return
                 body = json.dumps(VALID).encode()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             return

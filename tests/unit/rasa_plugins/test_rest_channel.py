@@ -1,18 +1,21 @@
 """Privacy at the door: what the REST channel hands to Rasa."""
+
 import asyncio
 from types import SimpleNamespace
 
 import pytest
 
-from bot.rasa_plugins.rest_channel import PrivateRestInput, as_command
 from bot.privacy.pseudonyms import is_pseudonym, pseudonym
+from bot.rasa_plugins.rest_channel import PrivateRestInput, as_command
 from bot.settings import load
 
 
 @pytest.fixture
 def channel(tmp_path):
     (tmp_path / "teams.yml").write_text('north: ["telegram:42"]\n')
-    settings = load({"COACH_VAR_DIR": str(tmp_path), "COACH_SECRET_KEY": "k", "COACH_TEAMS_FILE": str(tmp_path / "teams.yml")})
+    settings = load(
+        {"COACH_VAR_DIR": str(tmp_path), "COACH_SECRET_KEY": "k", "COACH_TEAMS_FILE": str(tmp_path / "teams.yml")}
+    )
     return PrivateRestInput(settings)
 
 
@@ -65,10 +68,19 @@ def test_an_invented_channel_name_falls_back_to_rest(channel):
 
 @pytest.mark.parametrize(
     "text, intent",
-    [("/privacy", "/ask_privacy"), ("/forget", "/request_forget"), ("/privacy@CoachBot", "/ask_privacy"),
-     ("/help", "/ask_help"), ("/start", "/greet"), ("/ask_more", "/ask_more"), ("privacy please", "privacy please"),
-     ("/lang es", '/set_language{"chosen_language": "es"}'), ("/lang@CoachBot EN", '/set_language{"chosen_language": "en"}'),
-     ("/lang", "/set_language"), ("/lang fr", "/set_language")],
+    [
+        ("/privacy", "/ask_privacy"),
+        ("/forget", "/request_forget"),
+        ("/privacy@CoachBot", "/ask_privacy"),
+        ("/help", "/ask_help"),
+        ("/start", "/greet"),
+        ("/ask_more", "/ask_more"),
+        ("privacy please", "privacy please"),
+        ("/lang es", '/set_language{"chosen_language": "es"}'),
+        ("/lang@CoachBot EN", '/set_language{"chosen_language": "en"}'),
+        ("/lang", "/set_language"),
+        ("/lang fr", "/set_language"),
+    ],
 )
 def test_chat_commands_become_their_intents(text, intent):
     assert as_command(text) == intent

@@ -1,4 +1,5 @@
 """Rasa's tracker store with the coach's rules, on SQLite and PostgreSQL."""
+
 import asyncio
 import datetime as dt
 import json
@@ -39,7 +40,12 @@ def _turn(sender, text, erase=False, timestamp=None, tracker=None):
     tracker = tracker or DialogueStateTracker.from_events(sender, [], slots=DOMAIN.slots)
     user = UserUttered(text, intent={"name": "objection_no_time", "confidence": 0.9}, timestamp=timestamp)
     bot = BotUttered("reply", metadata=reply_metadata("it", None, None, erase=erase), timestamp=timestamp)
-    for event in (ActionExecuted("action_listen", timestamp=timestamp), user, SlotSet("language", "it", timestamp=timestamp), bot):
+    for event in (
+        ActionExecuted("action_listen", timestamp=timestamp),
+        user,
+        SlotSet("language", "it", timestamp=timestamp),
+        bot,
+    ):
         tracker.update(event)
     return tracker
 
@@ -68,7 +74,9 @@ def test_a_confirmed_forget_erases_the_conversation_and_still_streams_the_turn(s
 
 def _stored_events(store, sender):
     with store.session_scope() as session:
-        rows = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).order_by(store.SQLEvent.id).all()
+        rows = (
+            session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).order_by(store.SQLEvent.id).all()
+        )
         return [json.loads(row.data)["event"] for row in rows]
 
 
@@ -107,7 +115,8 @@ def test_each_turn_is_stored_once_without_counting_what_is_stored(store_for, sta
         assert len(broker.events) - published == 4  # this turn's events, once
     assert _stored_events(store, "p-1") == ["action", "user", "slot", "bot"] * 3
     assert [e.text for e in _run(store.retrieve("p-1")).events if isinstance(e, UserUttered)][-1] == (
-        "grazie" if store_text else None)
+        "grazie" if store_text else None
+    )
 
 
 def test_a_tracker_the_store_did_not_load_is_counted_as_rasa_does(store_for, statements):

@@ -1,0 +1,175 @@
+"""A second line of defence against coaching an off-topic message.
+
+The intent classifier must pick one of the intents it knows, and a general-assistant
+request ("can you sell stocks for me") may land on an objection with a fair confidence.
+This component does not trust that confidence alone: it measures how close the message
+is, in the E5 embedding space, to the training examples of the intent the classifier
+chose. A message farther from every example of that intent than the intent's own
+examples usually are from each other is re-labelled `out_of_scope`.
+
+Each intent's threshold is tuned on the training data only (leave-one-out: each
+example's nearest neighbour among the other examples of its intent); the held-out files
+never set anything. The embeddings are stored with numpy's own format, without pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.language import is_payload
+
+OUT_OF_SCOPE = "out_of_scope"
+EMBEDDINGS_FILE = "examples.npy"
+INDEX_FILE = "index.json"
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+def _sentence_vector(message: Message) -> np.ndarray | None:
+    _, sentence = message.get_dense_features(TEXT)
+    return None if sentence is None else np.asarray(sentence.features, dtype=np.float32).reshape(-1)
+
+
+def leave_one_out_similarity(vectors: np.ndarray) -> np.ndarray:
+    """For each row, the cosine similarity of its nearest other row (rows are unit vectors)."""
+    similarities = vectors @ vectors.T
+    np.fill_diagonal(similarities, -1.0)
+    return similarities.max(axis=1)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class ScopeGuard(GraphComponent):
+    """Re-labels as `out_of_scope` a message far from every training example of its predicted intent."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # Which share of an intent's own examples may fall below its threshold: the
+            # threshold is this quantile of their leave-one-out nearest-neighbour similarity.
+            "quantile": 0.02,
+            # Intents the guard never overrides (conversation basics are short and varied).
+            "exempt_intents": [
+                OUT_OF_SCOPE,
+                "greet",
+                "goodbye",
+                "thanks",
+                "affirm",
+                "deny",
+                "ask_more",
+                "ask_tip",
+                "feedback_helpful",
+                "feedback_not_helpful",
+                "set_language",
+                "bot_challenge",
+                "ask_help",
+            ],
+        }
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        if not 0.0 <= float(config["quantile"]) < 0.5:
+            raise ValueError(f"ScopeGuard: quantile must be in [0, 0.5), not {config['quantile']!r}")
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        examples: dict[str, np.ndarray] | None = None,
+        thresholds: dict[str, float] | None = None,
+    ) -> None:
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.examples = examples or {}
+        self.thresholds = thresholds or {}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ScopeGuard:
+        return cls({**cls.get_default_config(), **config}, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        by_intent: dict[str, list[np.ndarray]] = {}
+        for message in training_data.intent_examples:
+            vector = _sentence_vector(message)
+            if vector is not None and message.get(INTENT) not in self.config["exempt_intents"]:
+                by_intent.setdefault(message.get(INTENT), []).append(vector)
+        self.examples = {intent: _unit_rows(np.vstack(rows)) for intent, rows in by_intent.items() if len(rows) > 1}
+        self.thresholds = {
+            intent: float(np.quantile(leave_one_out_similarity(rows), self.config["quantile"]))
+            for intent, rows in self.examples.items()
+        }
+        self.persist()
+        return self._resource
+
+    def nearest_similarity(self, intent: str, vector: np.ndarray) -> float:
+        unit = vector / (np.linalg.norm(vector) or 1.0)
+        return float((self.examples[intent] @ unit).max())
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._guard(message)
+        return messages
+
+    def _guard(self, message: Message) -> None:
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        vector = _sentence_vector(message)
+        if intent not in self.thresholds or vector is None or is_payload(message.get(TEXT) or ""):
+            return
+        similarity = self.nearest_similarity(intent, vector)
+        if similarity >= self.thresholds[intent]:
+            return
+        confidence = (message.get(INTENT) or {}).get(PREDICTED_CONFIDENCE_KEY, 0.0)
+        message.set(INTENT, {INTENT_NAME_KEY: OUT_OF_SCOPE, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
+        message.set("scope_guard", {"overridden": intent, "similarity": round(similarity, 4)}, add_to_output=True)
+
+    def persist(self) -> None:
+        intents = sorted(self.examples)
+        with self._model_storage.write_to(self._resource) as directory:
+            stacked = np.vstack([self.examples[i] for i in intents]) if intents else np.zeros((0, 0), np.float32)
+            np.save(directory / EMBEDDINGS_FILE, stacked.astype(np.float32), allow_pickle=False)
+            index = {
+                "intents": intents,
+                "counts": [len(self.examples[i]) for i in intents],
+                "thresholds": self.thresholds,
+            }
+            (directory / INDEX_FILE).write_text(json.dumps(index), encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> ScopeGuard:
+        config = {**cls.get_default_config(), **config}
+        try:
+            with model_storage.read_from(resource) as directory:
+                stacked = np.load(directory / EMBEDDINGS_FILE, allow_pickle=False)
+                index = json.loads((directory / INDEX_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            return cls(config, model_storage, resource)
+        bounds = np.cumsum([0, *index["counts"]])
+        examples = {intent: stacked[bounds[n] : bounds[n + 1]] for n, intent in enumerate(index["intents"])}
+        return cls(config, model_storage, resource, examples, index["thresholds"])

@@ -16,10 +16,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import settings
 from bot.adoption_log.records import reply_metadata
-from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.facts import message_facts
 from bot.knowledge.howto import LiveHowToMatcher
 from bot.knowledge.reload import LiveKnowledge
-from bot.knowledge.replies import CompanyHelp, ConversationState, PrivacyPolicy, Reply, compose
+from bot.knowledge.replies import ConversationState, PrivacyPolicy, Reply, compose
 from bot.nlu.language import reply_language
 
 logger = logging.getLogger(__name__)
@@ -66,14 +66,6 @@ def _privacy_policy() -> PrivacyPolicy:
     return PrivacyPolicy(store_text=current.store_text, retention_days=current.retention_days)
 
 
-async def _howto_id(matcher: LiveHowToMatcher, kb: KnowledgeBase, intent: str | None, text: str) -> str | None:
-    """The how-to entry a question asks for. Embedding is CPU work: it runs off the event loop."""
-    if intent != "ask_howto":
-        return None
-    found = await asyncio.get_running_loop().run_in_executor(None, matcher.best, kb, text)
-    return found.howto_id if found else None
-
-
 class ActionCoachReply(Action):
     # Reloaded within a second of a trainer's change; a broken file keeps the last good version.
     knowledge = LiveKnowledge(settings.load().knowledge_dir)
@@ -91,9 +83,11 @@ class ActionCoachReply(Action):
         language = _language(tracker)
         chosen = tracker.get_slot(SLOT_CHOSEN_LANGUAGE)
         kb = self.knowledge.get()
-        howto = await _howto_id(self.howtos, kb, intent, tracker.latest_message.get("text") or "")
-        company = CompanyHelp(self.help_contact, howto)
-        reply = compose(kb, intent, language, _state(tracker), self.privacy_policy, chosen, company)
+        # Matching a how-to embeds the question: CPU work, so off the event loop.
+        facts = await asyncio.get_running_loop().run_in_executor(
+            None, message_facts, kb, tracker.latest_message, self.howtos, self.help_contact
+        )
+        reply = compose(kb, intent, language, _state(tracker), self.privacy_policy, chosen, facts)
         _utter(dispatcher, reply, language)
         return [
             SlotSet(SLOT_LANGUAGE, language),

@@ -29,8 +29,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.run import ONE_THREAD_PER_PROCESS
-from bot.run import RASA as COACH_RASA
+from bot.run import ONE_THREAD_PER_PROCESS, action_server, rasa_server
 from tests.databases import fresh_database  # a PostgreSQL database of the run's own
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -388,7 +387,7 @@ def run_replicas(replicas: int, seconds: float, work: Path, database_url: str) -
             }
             processes.append(
                 subprocess.Popen(
-                    [*COACH_RASA, "run", "actions", "--port", str(5151 + n), "--actions", "actions"],
+                    action_server(5151 + n),
                     cwd=ROOT,
                     env=env,
                     stdout=subprocess.DEVNULL,
@@ -397,20 +396,7 @@ def run_replicas(replicas: int, seconds: float, work: Path, database_url: str) -
             )
             processes.append(
                 subprocess.Popen(
-                    [
-                        *COACH_RASA,
-                        "run",
-                        "--port",
-                        str(5101 + n),
-                        "--interface",
-                        "127.0.0.1",
-                        "--model",
-                        "models/coach.tar.gz",
-                        "--credentials",
-                        "credentials.yml",
-                        "--endpoints",
-                        "deploy/endpoints.yml",
-                    ],
+                    rasa_server("127.0.0.1", 5101 + n, "models/coach.tar.gz", "deploy/endpoints.yml"),
                     cwd=ROOT,
                     env=env,
                     stdout=subprocess.DEVNULL,

@@ -49,18 +49,24 @@ def _parser(args: argparse.Namespace):
 
 
 def _preview(args: argparse.Namespace) -> int:
+    from bot import settings
     from bot.knowledge import base as knowledge
-    from bot.knowledge.replies import ConversationState, compose
+    from bot.knowledge.facts import message_facts
+    from bot.knowledge.howto import LiveHowToMatcher
+    from bot.knowledge.replies import ConversationState, PrivacyPolicy, compose
     from bot.nlu.language import reply_language
 
     kb = knowledge.load(Path(args.knowledge))
     parse = _parser(args)
-    state, remembered = ConversationState(), None
+    current = settings.load()
+    policy = PrivacyPolicy(store_text=current.store_text, retention_days=current.retention_days)
+    state, remembered, howtos = ConversationState(), None, LiveHowToMatcher()
     for text in args.messages:
         parsed = parse(text)
         intent = parsed["intent"]
         language = reply_language(parsed.get("language"), parsed.get("language_source"), remembered)
-        reply = compose(kb, intent.get("name"), language, state)
+        facts = message_facts(kb, parsed, howtos, current.help_contact)
+        reply = compose(kb, intent.get("name"), language, state, policy, facts=facts)
         state, remembered = reply.state, language
         result = {
             "text": text,

@@ -83,24 +83,20 @@ def _environments() -> dict[str, dict[str, str]]:
     return {"actions": {"SANIC_HOST": "127.0.0.1", **numeric_threads("actions")}, "rasa": numeric_threads("rasa")}
 
 
+def rasa_server(host: str, port: int, model: Path | str, endpoints: str = "endpoints.yml") -> list[str]:
+    """The command that starts a Rasa server of the coach (also used by the replicas and the tests)."""
+    return [*RASA, "run", "--interface", host, "--port", str(port), "--model", str(model),
+            "--credentials", "credentials.yml", "--endpoints", endpoints]  # fmt: skip
+
+
+def action_server(port: int) -> list[str]:
+    return [*RASA, "run", "actions", "--port", str(port), "--actions", "actions"]
+
+
 def _commands(model: Path, at: Addresses) -> dict[str, list[str]]:
     return {
-        "actions": [*RASA, "run", "actions", "--port", str(at.actions_port), "--actions", "actions"],
-        "rasa": [
-            *RASA,
-            "run",
-            "--enable-api",
-            "--interface",
-            at.host,
-            "--port",
-            str(at.rasa_port),
-            "--model",
-            str(model),
-            "--credentials",
-            "credentials.yml",
-            "--endpoints",
-            "endpoints.yml",
-        ],
+        "actions": action_server(at.actions_port),
+        "rasa": [*rasa_server(at.host, at.rasa_port, model), "--enable-api"],
     }
 
 

@@ -190,6 +190,7 @@ class Labels(_Open):
     more: Text  # before "tell me more"
     practice: Text  # before a tip, the coach's own practice: "Dalla pratica"
     howto_source: Text  # what a how-to answer cites: the company's own CRM guides
+    also: Text  # before the second objection of a message, offered as a button: "Anche: Non ho tempo"
 
 
 class ConversationFile(_Model):

@@ -69,11 +69,13 @@ class PrivacyPolicy:
 
 
 @dataclass(frozen=True)
-class CompanyHelp:
-    """Who helps with the company's own CRM, and which how-to entry a question matched."""
+class MessageFacts:
+    """What a reply needs besides the intent (bot/knowledge/facts.py finds them): who helps with
+    the company's own CRM, which how-to entry a question matched, a second objection in it."""
 
     contact: str | None = None  # COACH_HELP_CONTACT; None: the conversation files' generic wording
-    howto_id: str | None = None  # set by the caller for `ask_howto` (bot/knowledge/howto.py)
+    howto_id: str | None = None  # for `ask_howto`
+    second_objection: str | None = None  # "no time, and my boss still wants Excel": offered as a button
 
 
 @dataclass(frozen=True)
@@ -112,14 +114,27 @@ def _with_source(text: str, source: str) -> str:
     return f"{text}\n\n{source}"
 
 
-def _knowledge_answer(kb: KnowledgeBase, intent: str, language: str, state: ConversationState) -> Reply:
+def _also_button(kb: KnowledgeBase, language: str, intent: str, second: str | None) -> list[Button]:
+    """The other objection of a message that raised two, offered rather than answered at once."""
+    entry = kb.entry(second) if second and second != intent else None
+    if entry is None:
+        return []
+    return [Button(f"{kb.conversation[language].labels['also']}: {entry.answers[language].topic}", f"/{second}")]
+
+
+def _knowledge_answer(
+    kb: KnowledgeBase, intent: str, language: str, state: ConversationState, facts: MessageFacts
+) -> Reply:
     entry = kb.entries[intent]
     short, state = _pick(entry.answers[language].short, intent, state)
     source = kb.cite(entry, language)
     return Reply(
         text=_with_source(short, source),
         source=source,
-        buttons=_buttons(kb, language, ("more", "tip", "helped", "not_helped")),
+        buttons=[
+            *_also_button(kb, language, intent, facts.second_objection),
+            *_buttons(kb, language, ("more", "tip", "helped", "not_helped")),
+        ],
         kb_entry=intent,
         state=replace(state, kb_entry=intent),
     )
@@ -183,14 +198,12 @@ def _answer_forget(kb: KnowledgeBase, intent: str, language: str, state: Convers
     return Reply(text=texts["forget_kept"][0], state=replace(state, awaiting=None))
 
 
-def _help_contact(kb: KnowledgeBase, language: str, company: CompanyHelp) -> str:
-    return company.contact or kb.conversation[language].texts["help_contact_default"][0]
+def _help_contact(kb: KnowledgeBase, language: str, facts: MessageFacts) -> str:
+    return facts.contact or kb.conversation[language].texts["help_contact_default"][0]
 
 
-def _ask_for_person(kb: KnowledgeBase, language: str, state: ConversationState, company: CompanyHelp) -> Reply:
-    text = (
-        kb.conversation[language].texts["request_human"][0].replace(HELP_CONTACT, _help_contact(kb, language, company))
-    )
+def _ask_for_person(kb: KnowledgeBase, language: str, state: ConversationState, facts: MessageFacts) -> Reply:
+    text = kb.conversation[language].texts["request_human"][0].replace(HELP_CONTACT, _help_contact(kb, language, facts))
     return Reply(
         text=text,
         buttons=_buttons(kb, language, ("leave_request", "no_request")),
@@ -206,11 +219,11 @@ def _answer_person(kb: KnowledgeBase, intent: str, language: str, state: Convers
     return Reply(text=texts["human_not_requested"][0], state=state)
 
 
-def _howto(kb: KnowledgeBase, language: str, state: ConversationState, company: CompanyHelp) -> Reply:
+def _howto(kb: KnowledgeBase, language: str, state: ConversationState, facts: MessageFacts) -> Reply:
     texts, labels = kb.conversation[language].texts, kb.conversation[language].labels
-    howto = kb.howtos.get(company.howto_id or "")
+    howto = kb.howtos.get(facts.howto_id or "")
     if howto is None:  # honest: the coach does not know this company's screens
-        text = texts["howto_no_match"][0].replace(HELP_CONTACT, _help_contact(kb, language, company))
+        text = texts["howto_no_match"][0].replace(HELP_CONTACT, _help_contact(kb, language, facts))
         return Reply(text=text, buttons=_buttons(kb, language, ("want_person",)), state=state)
     guide = howto.texts[language]
     steps = "\n".join(f"{n}. {step}" for n, step in enumerate(guide.steps, start=1))
@@ -237,7 +250,7 @@ def compose(
     state: ConversationState,
     policy: PrivacyPolicy = PrivacyPolicy(),
     chosen_language: str | None = None,
-    company: CompanyHelp = CompanyHelp(),
+    facts: MessageFacts = MessageFacts(),
 ) -> Reply:
     """The reply to `intent` in `language`; anything unknown is answered as not understood."""
     if state.awaiting == AWAITING_FORGET and intent in ("affirm", "deny"):
@@ -246,9 +259,9 @@ def compose(
         return _answer_person(kb, intent, language, state)
     state = replace(state, awaiting=None)  # any other message leaves the question unanswered: nothing erased
     if intent == "request_human":
-        return _ask_for_person(kb, language, state, company)
+        return _ask_for_person(kb, language, state, facts)
     if intent == "ask_howto":
-        return _howto(kb, language, state, company)
+        return _howto(kb, language, state, facts)
     if intent == "ask_privacy":
         return _privacy(kb, language, state, policy)
     if intent == "request_forget":
@@ -257,7 +270,7 @@ def compose(
         key = "language_set" if chosen_language else "language_usage"
         return Reply(text=kb.conversation[language].texts[key][0], state=state)
     if intent is not None and intent in kb.entries:
-        return _knowledge_answer(kb, intent, language, state)
+        return _knowledge_answer(kb, intent, language, state, facts)
     if intent in FOLLOW_UPS:
         return _follow_up(kb, intent, language, state)
     if intent in FEEDBACK:

@@ -43,7 +43,17 @@ class LinearIntentClassifier(TrainedModelComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"regularisation": 30.0, "dense_weight": 3.0, "ranking_length": 10}
+        return {
+            # Inverse regularisation strength (scikit-learn's C): higher fits the examples more closely.
+            "regularisation": 30.0,
+            # How much the E5 embedding counts next to the tf-idf n-grams.
+            "dense_weight": 3.0,
+            # "balanced": each intent weighs the same whatever its number of examples (the
+            # out-of-scope examples far outnumber any one intent's); None: each example the same.
+            "class_weight": None,
+            # How many intents the ranking in the parse result lists.
+            "ranking_length": 10,
+        }
 
     def _design_matrix(self, messages: list[Message], fit: bool = False):
         sparse, dense = _sentence_features(messages)
@@ -55,7 +65,9 @@ class LinearIntentClassifier(TrainedModelComponent):
         examples = [m for m in training_data.intent_examples if m.get(INTENT)]
         self.model = {"tfidf": TfidfTransformer(sublinear_tf=True)}
         features = self._design_matrix(examples, fit=True)
-        classifier = LogisticRegression(C=self.config["regularisation"], max_iter=3000, random_state=42)
+        classifier = LogisticRegression(
+            C=self.config["regularisation"], class_weight=self.config["class_weight"], max_iter=3000, random_state=42
+        )
         self.model["classifier"] = classifier.fit(features, [m.get(INTENT) for m in examples])
         return self.train_and_persist(self.model)
 

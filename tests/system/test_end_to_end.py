@@ -15,7 +15,7 @@ import pytest
 
 from bot.channels.webchat.channel import MAX_BODY, NO_REPLY
 from bot.knowledge.base import load
-from bot.run import RASA
+from bot.run import rasa_server
 from tests.conftest import ROOT
 from tests.system.product import MODEL, TEAM_MEMBER, free_ports, port_in_use, require_model
 
@@ -201,20 +201,7 @@ def test_a_message_is_logged_even_when_the_action_server_is_down(tmp_path, produ
     port, nothing_there = free_ports(2)
     env = {**product_env, "COACH_VAR_DIR": str(tmp_path), "ACTIONS_PORT": str(nothing_there)}
     rasa = subprocess.Popen(
-        [
-            *RASA,
-            "run",
-            "--port",
-            str(port),
-            "--interface",
-            "127.0.0.1",
-            "--model",
-            str(MODEL),
-            "--credentials",
-            "credentials.yml",
-            "--endpoints",
-            "endpoints.yml",
-        ],
+        rasa_server("127.0.0.1", port, MODEL),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.privacy.pseudonyms import pseudonym
+from bot.run import action_server, rasa_server
 from tests.conftest import ROOT
 from tests.databases import fresh_postgres_database
 from tests.services import redis_unavailable, unavailable
@@ -59,13 +60,12 @@ def replicas(tmp_path_factory):
             "RASA_TELEMETRY_ENABLED": "false",
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions}/webhook",
         }
-        rasa = [sys.executable, "-m", "bot.rasa_plugins.start"]
         subprocess.run(
             [sys.executable, "-m", "bot.cli", "db", "upgrade"], env=base, cwd=ROOT, check=True, capture_output=True
         )
         processes = [
             subprocess.Popen(
-                [*rasa, "run", "actions", "--port", str(actions), "--actions", "actions"],
+                action_server(actions),
                 env={**base, "SANIC_HOST": "127.0.0.1"},
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
@@ -77,20 +77,7 @@ def replicas(tmp_path_factory):
             with open(var / f"replica-{n}.log", "w") as log:  # the replica keeps writing to it
                 processes.append(
                     subprocess.Popen(
-                        [
-                            *rasa,
-                            "run",
-                            "--port",
-                            str(port),
-                            "--interface",
-                            "127.0.0.1",
-                            "--model",
-                            str(MODEL),
-                            "--credentials",
-                            "credentials.yml",
-                            "--endpoints",
-                            "deploy/endpoints.yml",
-                        ],
+                        rasa_server("127.0.0.1", port, MODEL, "deploy/endpoints.yml"),
                         env=env,
                         cwd=ROOT,
                         stdout=log,

@@ -85,6 +85,7 @@ def _conversation(language: str) -> dict[str, Any]:
         "more": "More",
         "practice": {"it": "Dalla pratica", "es": "De la práctica", "en": "From practice"}[language],
         "howto_source": "guides",
+        "also": "Also",
     }
     return texts
 

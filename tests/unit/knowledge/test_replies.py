@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.knowledge import base as knowledge
-from bot.knowledge.replies import CompanyHelp, ConversationState, PrivacyPolicy, compose
+from bot.knowledge.replies import ConversationState, MessageFacts, PrivacyPolicy, compose
 from bot.settings import LANGUAGES
 from tests.unit.knowledge.fixture_kb import faithful_files, write_kb
 
@@ -160,14 +160,14 @@ def test_a_tip_is_labelled_as_practice_and_cites_no_document(small_kb, language,
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_asking_for_a_person_gives_the_help_contact_and_leaves_a_request_only_on_yes(kb, language):
-    company = CompanyHelp(contact="Giulia Neri, crm-help@example.com")
-    asked = compose(kb, "request_human", language, ConversationState(), company=company)
+    facts = MessageFacts(contact="Giulia Neri, crm-help@example.com")
+    asked = compose(kb, "request_human", language, ConversationState(), facts=facts)
     assert "Giulia Neri, crm-help@example.com" in asked.text and asked.request is None
     assert [b.payload for b in asked.buttons] == ["/affirm", "/deny"]
     assert asked.state.awaiting == "person"
-    agreed = compose(kb, "affirm", language, asked.state, company=company)
+    agreed = compose(kb, "affirm", language, asked.state, facts=facts)
     assert agreed.request == "person" and agreed.text == kb.conversation[language].texts["human_requested"][0]
-    declined = compose(kb, "deny", language, asked.state, company=company)
+    declined = compose(kb, "deny", language, asked.state, facts=facts)
     assert declined.request is None and declined.state.awaiting is None
 
 
@@ -185,7 +185,7 @@ def test_a_yes_after_another_message_leaves_no_request(kb):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_matched_how_to_gives_its_steps_marked_as_an_example_with_a_source(kb, language):
-    reply = compose(kb, "ask_howto", language, ConversationState(), company=CompanyHelp(howto_id="log_a_call"))
+    reply = compose(kb, "ask_howto", language, ConversationState(), facts=MessageFacts(howto_id="log_a_call"))
     guide = kb.howtos["log_a_call"].texts[language]
     assert reply.text.startswith(f"{guide.title}:\n1. {guide.steps[0]}")
     assert kb.conversation[language].texts["howto_example_note"][0] in reply.text
@@ -195,6 +195,18 @@ def test_a_matched_how_to_gives_its_steps_marked_as_an_example_with_a_source(kb,
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_an_unmatched_how_to_says_so_honestly_and_gives_the_help_contact(kb, language):
-    reply = compose(kb, "ask_howto", language, ConversationState(), company=CompanyHelp(contact="helpdesk x123"))
+    reply = compose(kb, "ask_howto", language, ConversationState(), facts=MessageFacts(contact="helpdesk x123"))
     assert "helpdesk x123" in reply.text and reply.kb_entry is None
     assert [b.payload for b in reply.buttons] == ["/request_human"]
+
+
+def test_a_second_objection_is_offered_as_a_button_with_its_topic(kb):
+    facts = MessageFacts(second_objection="objection_manager_not_using")
+    reply = compose(kb, "objection_no_time", "it", ConversationState(), facts=facts)
+    topic = kb.entry("objection_manager_not_using").answers["it"].topic
+    assert reply.buttons[0].title == f"Anche: {topic}" and reply.buttons[0].payload == "/objection_manager_not_using"
+    assert reply.text.startswith(kb.entry("objection_no_time").answers["it"].short[0])
+    same = compose(
+        kb, "objection_no_time", "it", ConversationState(), facts=MessageFacts(second_objection="objection_no_time")
+    )
+    assert [b.payload for b in same.buttons][0] == "/ask_more"

@@ -144,7 +144,7 @@ def _dashboard(current, at: Addresses):
     """The dashboard's server, and a note with the first admin's password if there was no user yet."""
     import secrets
 
-    from bot.dashboard import create_app
+    from bot.dashboard.app import create_app
     from bot.dashboard.server import make_server
     from bot.dashboard.users import Users
 

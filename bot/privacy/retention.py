@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import delete, inspect
 
-from bot.adoption_log.store import LogStore
 from bot.db import make_engine, utc_now
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # the log is handed in: privacy does not depend on the adoption log
+    from bot.adoption_log.store import LogStore
 
 EVENTS = SQLTrackerStore.SQLEvent.__table__
 

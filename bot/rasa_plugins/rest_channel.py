@@ -62,7 +62,9 @@ def as_command(text: str) -> str:
 
 
 def clean_text(text: Any) -> str:
-    return as_command(redact(str(text if text is not None else ""))[:MAX_MESSAGE_CHARS])
+    """Cut to the longest message the coach reads, then blanked: redaction's work stays bounded
+    whatever a client sends."""
+    return as_command(redact(str(text if text is not None else "")[:MAX_MESSAGE_CHARS]))
 
 
 class PrivateRestInput(RestInput):

@@ -7,7 +7,7 @@ import pytest
 
 from bot.adoption_log import demo_data
 from bot.adoption_log.store import LogStore
-from bot.dashboard import create_app
+from bot.dashboard.app import create_app
 from bot.dashboard.users import Users
 from bot.knowledge import base as knowledge
 from bot.settings import load

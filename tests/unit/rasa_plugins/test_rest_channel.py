@@ -84,3 +84,12 @@ def test_an_invented_channel_name_falls_back_to_rest(channel):
 )
 def test_chat_commands_become_their_intents(text, intent):
     assert as_command(text) == intent
+
+
+def test_a_huge_message_is_cut_before_it_is_redacted():
+    from bot.rasa_plugins.rest_channel import MAX_MESSAGE_CHARS, clean_text
+
+    text = "mail me at anna.rossi@example.com " + "x" * 1_000_000
+    cleaned = clean_text(text)
+    assert len(cleaned) <= MAX_MESSAGE_CHARS
+    assert "anna.rossi" not in cleaned and cleaned.startswith("mail me at ")

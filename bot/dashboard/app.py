@@ -1,0 +1,64 @@
+"""The dashboard's app factory: it only configures the app and registers the blueprints
+(like the Flask tutorial's `flaskr`); the package docstring lists them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+from flask import Flask, Response
+from flask_wtf.csrf import CSRFProtect
+
+from bot.adoption_log.store import LogStore
+from bot.dashboard import admin, analytics, auth, conversations, guard, pages, trainer
+from bot.dashboard.services import EXTENSION, build_services
+from bot.privacy.pseudonyms import load_key
+from bot.settings import Settings
+
+BLUEPRINTS = (analytics.blueprint, conversations.blueprint, trainer.blueprint, admin.blueprint, auth.blueprint)
+CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+
+
+def create_app(settings: Settings, store: LogStore | None = None) -> Flask:
+    """The dashboard over `store`, or over the settings' log database; the database is migrated."""
+    app = Flask(__name__)
+    app.config.update(_session_config(settings))
+    CSRFProtect(app)
+    app.extensions[EXTENSION] = build_services(settings, store)
+    app.after_request(_security_headers)
+    app.before_request(guard.load_user)
+    app.context_processor(pages.template_context)
+    # Globals, not context: the chart macro is imported by the page templates.
+    app.add_template_global(pages.chart_data, "chart_data")
+    app.add_template_global(pages.intent_label, "label")
+    app.register_error_handler(403, pages.forbidden)
+    app.register_error_handler(404, pages.not_found)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _session_config(settings: Settings) -> dict[str, object]:
+    return {
+        "SECRET_KEY": _session_key(settings),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "coach_dashboard",
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=8),
+    }
+
+
+def _session_key(settings: Settings) -> bytes:
+    """Derived from the coach's secret, so the session key is not the pseudonyms' key itself."""
+    secret = load_key(settings.secret_key, settings.secret_key_file)
+    return hmac.new(secret, b"dashboard-session", hashlib.sha256).digest()
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # same-origin: Flask-WTF checks the Referer of HTTPS form posts; nothing leaks to other sites.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response

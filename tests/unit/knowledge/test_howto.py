@@ -14,8 +14,9 @@ TUNING = [
     ("come apro una nuova trattativa", "create_an_opportunity"),
     ("cómo creo una oportunidad nueva para un cliente", "create_an_opportunity"),
     ("cómo busco a un cliente en el sistema", "find_a_contact"),
-    ("where's the search bar to look up a company", "find_a_contact"),
+    ("where is the search to look up a company", None),  # covered, but too loosely worded to be sure
     ("come sposto una trattativa alla fase successiva", None),
+    ("how do I move a deal to the next stage?", None),
     ("come si esporta una lista di clienti", None),
     ("how do I reset my password", None),
     ("how do I attach a pdf to a quote", None),

@@ -111,7 +111,8 @@ def _wait_until_answering(port: int, processes: list[subprocess.Popen], seconds:
     import urllib.request
 
     deadline = time.monotonic() + seconds
-    body = json.dumps({"sender": "bench-probe", "message": "ciao"}).encode()
+    # "hello": a greeting both bots answer from memory (the bare bot may say nothing to "ciao").
+    body = json.dumps({"sender": "bench-probe", "message": "hello"}).encode()
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
             raise RuntimeError("a process stopped while starting")

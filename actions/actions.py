@@ -61,16 +61,15 @@ def _utter(dispatcher: CollectingDispatcher, reply: Reply, language: str) -> Non
     dispatcher.utter_message(text=reply.text, buttons=buttons, **metadata)
 
 
-def _privacy_policy() -> PrivacyPolicy:
-    current = settings.load()
-    return PrivacyPolicy(store_text=current.store_text, retention_days=current.retention_days)
+# Read once, when the action server starts.
+_SETTINGS = settings.load()
 
 
 class ActionCoachReply(Action):
     # Reloaded within a second of a trainer's change; a broken file keeps the last good version.
-    knowledge = LiveKnowledge(settings.load().knowledge_dir)
-    privacy_policy = _privacy_policy()
-    help_contact = settings.load().help_contact
+    knowledge = LiveKnowledge(_SETTINGS.knowledge_dir)
+    privacy_policy = PrivacyPolicy(store_text=_SETTINGS.store_text, retention_days=_SETTINGS.retention_days)
+    help_contact = _SETTINGS.help_contact
     howtos = LiveHowToMatcher()
 
     def name(self) -> str:

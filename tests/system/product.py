@@ -165,3 +165,19 @@ def product(product_env) -> Product:
     # For whoever reads a failure: the product's last output, next to its databases.
     (Path(product_env["COACH_VAR_DIR"]) / "product.log").write_text("".join(output))
     assert not any(port_in_use(p) for p in running.ports), "a component outlived Ctrl-C"
+
+
+def exported_rows(env: dict) -> list:
+    """The adoption log as `coach export --format jsonl` gives it, one dict per row."""
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "export", "--format", "jsonl"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +16,7 @@ from bot.channels.webchat.channel import MAX_BODY, NO_REPLY
 from bot.knowledge.base import load
 from bot.run import rasa_server
 from tests.conftest import ROOT
-from tests.system.product import MODEL, TEAM_MEMBER, free_ports, port_in_use, require_model
+from tests.system.product import MODEL, TEAM_MEMBER, exported_rows, free_ports, port_in_use, require_model
 
 
 def _post(url: str, body: bytes):
@@ -122,24 +121,11 @@ def test_a_body_over_64_kb_is_refused_and_a_long_message_is_cut(chat):
     assert time.monotonic() - started < 15
 
 
-def _export(env) -> list:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "export", "--format", "jsonl"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
-
-
 def _rows_of(env, user: str, expected: int) -> list:
     """The user's rows once there are `expected` of them (the log writer delivers every half second)."""
     deadline = time.monotonic() + 30
     while True:
-        rows = [r for r in _export(env) if r["user"] == user]
+        rows = [r for r in exported_rows(env) if r["user"] == user]
         if len(rows) == expected or time.monotonic() > deadline:
             return rows
         time.sleep(0.5)
@@ -174,7 +160,7 @@ def test_a_chat_in_three_languages_is_in_the_export_with_sentiment_and_a_pseudon
     replies = [r for r in rows if r["direction"] == "bot"]
     assert replies[0]["kb_entry"] == "objection_no_time" and replies[0]["language"] == "it"
     assert (replies[-1]["feedback"], replies[-1]["kb_entry"]) == ("helpful", "objection_fear_of_control")
-    assert TEAM_MEMBER not in json.dumps(_export(product_env)), "the account id must never reach the log"
+    assert TEAM_MEMBER not in json.dumps(exported_rows(product_env)), "the account id must never reach the log"
 
 
 def test_privacy_says_what_is_kept_and_forget_erases_the_log_and_the_conversation(chat, product_env):

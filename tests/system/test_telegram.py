@@ -2,9 +2,6 @@
 through the running coach (Rasa, actions, log) and back: in three languages, with buttons,
 access control, groups, and updates a salesperson's phone may send."""
 
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,9 +9,8 @@ import pytest
 
 from bot.knowledge.base import load
 from bot.privacy.pseudonyms import load_key, pseudonym
-from tests.conftest import ROOT
 from tests.fakes import telegram_api as tg
-from tests.system.product import TELEGRAM_JOIN_CODE
+from tests.system.product import TELEGRAM_JOIN_CODE, exported_rows
 
 KB = load()
 
@@ -27,15 +23,7 @@ def log_rows(env, account, channel="telegram"):
     from pathlib import Path
 
     user = pseudonym(load_key(None, Path(env["COACH_VAR_DIR"]) / "secret.key"), channel, str(account))
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "export", "--format", "jsonl"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return [row for row in map(json.loads, result.stdout.splitlines()) if row["user"] == user]
+    return [row for row in exported_rows(env) if row["user"] == user]
 
 
 def wait_for_rows(env, account, count, seconds=30, channel="telegram", until=lambda rows: True):

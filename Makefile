@@ -7,7 +7,7 @@ BIN       := $(VENV)/bin
 PYTHON    := $(shell cat .python-version 2>/dev/null | sed 's/^/python/; s/\.[0-9]*$$//')
 STAMPS    := .make
 # The held-out intent macro-F1 that `make test` requires in every language (see README).
-MIN_INTENT_F1 ?= 0.88
+MIN_INTENT_F1 ?= 0.89
 # The most held-out off-topic messages it may coach, per language (see README).
 MAX_FALSE_ANSWERS ?= 0.08
 MODEL     := models/coach.tar.gz

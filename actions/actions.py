@@ -1,7 +1,8 @@
 """The coach's one custom action: every intent is answered by bot.knowledge.replies.compose.
 
 The action only translates between the tracker (slots, latest message) and the
-reply; the knowledge base follows the files (bot/knowledge/reload.py).
+reply; the knowledge base follows the files (bot/knowledge/reload.py). A confirmed
+/forget is carried out here, before the reply says it is done (bot/privacy/erasure.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import settings
 from bot.adoption_log.records import reply_metadata
+from bot.adoption_log.store import LogStore
+from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.facts import message_facts
 from bot.knowledge.howto import LiveHowToMatcher
 from bot.knowledge.reload import LiveKnowledge
-from bot.knowledge.replies import ConversationState, PrivacyPolicy, Reply, compose
+from bot.knowledge.replies import ConversationState, PrivacyPolicy, Reply, compose, erasure_failed
 from bot.nlu.language import reply_language
+from bot.privacy import erasure
+from bot.privacy.pseudonyms import load_key, pseudonym
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +66,18 @@ def _utter(dispatcher: CollectingDispatcher, reply: Reply, language: str) -> Non
     dispatcher.utter_message(text=reply.text, buttons=buttons, **metadata)
 
 
+def _erase_person(current: settings.Settings, tracker: Tracker) -> None:
+    """Blocking database and file work: run it off the event loop."""
+    key = load_key(current.secret_key, current.secret_key_file)
+    # The log's pseudonym for this person, computed as the adoption log computes it.
+    user_id = pseudonym(key, tracker.get_latest_input_channel() or "rest", tracker.sender_id)
+    store = LogStore(current.log_db_url)
+    try:
+        erasure.erase(current, store, user_id, tracker.sender_id)
+    finally:
+        store.close()
+
+
 # Read once, when the action server starts.
 _SETTINGS = settings.load()
 
@@ -71,6 +88,7 @@ class ActionCoachReply(Action):
     privacy_policy = PrivacyPolicy(store_text=_SETTINGS.store_text, retention_days=_SETTINGS.retention_days)
     help_contact = _SETTINGS.help_contact
     howtos = LiveHowToMatcher()
+    erasure_settings = _SETTINGS  # where a confirmed /forget erases (the tests point it at their own files)
 
     def name(self) -> str:
         return "action_coach_reply"
@@ -87,6 +105,8 @@ class ActionCoachReply(Action):
             None, message_facts, kb, tracker.latest_message, self.howtos, self.help_contact
         )
         reply = compose(kb, intent, language, _state(tracker), self.privacy_policy, chosen, facts)
+        if reply.erase:
+            reply = await self._erased(tracker, kb, language, reply)
         _utter(dispatcher, reply, language)
         return [
             SlotSet(SLOT_LANGUAGE, language),
@@ -95,3 +115,12 @@ class ActionCoachReply(Action):
             SlotSet(SLOT_LAST_VARIANT, reply.state.last_variant),
             SlotSet(SLOT_AWAITING, reply.state.awaiting),
         ]
+
+    async def _erased(self, tracker: Tracker, kb: KnowledgeBase, language: str, forgotten: Reply) -> Reply:
+        """`forgotten` once everything is erased; if anything failed, a reply that promises nothing."""
+        try:
+            await asyncio.to_thread(_erase_person, self.erasure_settings, tracker)
+        except Exception:  # whatever stopped it (a database, a file), the person must not hear "done"
+            logger.exception("Erasing a person failed; they were asked to try again")
+            return erasure_failed(kb, language, _state(tracker), self.help_contact)
+        return forgotten

@@ -4,12 +4,14 @@ coach try "message" [...] [--json]   what the bot understands and answers
 coach eval [--json]                  intent, language and sentiment figures on held-out files
 coach export --format csv|jsonl [--since DATE] [--output FILE]
                                      the adoption log (fields: bot/adoption_log/export.py)
-coach purge [--days N]               delete what is older than the retention period
+coach purge [--days N]               delete what is older than the retention period (N >= 1)
+coach log status                     outbox, last delivery, dead letters; exit 1 on a problem
 coach db upgrade                     bring the log database to the current schema
 coach demo-data [--weeks N] [--people N]   synthetic conversations for trying the dashboard
 coach user add NAME --role lead|trainer|admin [--password-stdin] | list | remove NAME
 coach train [--reload-url URL]       retrain; replace the model only if not worse on held-out data
 coach kb check                       what each intent has, per language; exit 1 on gaps
+coach telegram members [--revoke ID] who joined the Telegram bot with the code (pseudonyms); end one
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, SettingsError
 
 DEFAULT_MODELS = PROJECT_ROOT / "models"
 
@@ -130,7 +132,7 @@ def _log_store():
     store = LogStore(current.log_db_url)
     store.migrate()
     if current.outbox_file.exists():
-        Outbox(current.outbox_file).deliver(store)
+        Outbox(current.outbox_file, current.outbox_max_rows).deliver(store)
     return current, store
 
 
@@ -158,9 +160,29 @@ def _purge(args: argparse.Namespace) -> int:
     purged = retention.purge(current, store, days=args.days)
     print(
         f"coach: deleted what is older than {purged.before:%Y-%m-%d %H:%M} UTC: "
-        f"{purged.log_rows} log rows, {purged.tracker_events} tracker events"
+        f"{purged.log_rows} log rows, {purged.tracker_events} tracker events, "
+        f"{purged.memberships} Telegram memberships of people silent since"
     )
     return 0
+
+
+def _retention_days(value: str) -> int:
+    from bot.privacy.retention import MIN_DAYS
+
+    if not value.strip().isdigit() or int(value) < MIN_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give a whole number of days, {MIN_DAYS} or more (0 would delete everything, today's too)"
+        )
+    return int(value)
+
+
+def _log_status(args: argparse.Namespace) -> int:
+    from bot import settings
+    from bot.adoption_log import health
+
+    found = health.check(settings.load())
+    print(health.report(found))
+    return 1 if found.problems() else 0
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -252,14 +274,46 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     print(f"coach: the new model replaced {args.model}")
     if args.reload_url:
+        import urllib.error
+
+        from bot import settings
+        from bot.rasa_plugins.start import api_token
+
         try:
-            training.reload_server(args.reload_url, Path(args.model))
+            training.reload_server(args.reload_url, Path(args.model), api_token(settings.load()))
             print(f"coach: {args.reload_url} now runs the new model")
+        except urllib.error.HTTPError as error:
+            print(
+                f"coach: {args.reload_url} refused the new model ({error}); a 401 means its API token is not "
+                f"this machine's (RASA_API_TOKEN or var/rasa_api.token); it will load the model on its next start",
+                file=sys.stderr,
+            )
         except OSError as error:
             print(
                 f"coach: could not reach {args.reload_url} ({error}); it will load the model on its next start",
                 file=sys.stderr,
             )
+    return 0
+
+
+def _telegram_members(args: argparse.Namespace) -> int:
+    from bot.channels.access import Members
+    from bot.privacy.pseudonyms import is_pseudonym, load_key, pseudonym
+
+    current, store = _log_store()
+    members = Members(store.engine)
+    if args.revoke is None:
+        listed = members.all()
+        for member in listed:
+            print(f"{member.user_id}\tjoined {member.joined_at:%Y-%m-%d %H:%M} UTC")
+        print(f"coach: {len(listed)} joined with the code (allowlisted accounts are not listed)", file=sys.stderr)
+        return 0
+    # A Telegram account id (the person can tell it) or the pseudonym this list shows.
+    key = load_key(current.secret_key, current.secret_key_file)
+    user_id = args.revoke if is_pseudonym(args.revoke) else pseudonym(key, "telegram", args.revoke.strip())
+    if not members.revoke(user_id):
+        _fail(f"no Telegram member {args.revoke} (an allowlisted account leaves TELEGRAM_ALLOWED_USERS instead)")
+    print(f"coach: {user_id} can no longer use the Telegram bot, unless they send the join code again")
     return 0
 
 
@@ -318,8 +372,21 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.set_defaults(handler=_export)
 
     purging = commands.add_parser("purge", help="delete log rows and tracker events older than the retention period")
-    purging.add_argument("--days", type=int, default=None, help="default: COACH_RETENTION_DAYS (180)")
+    purging.add_argument(
+        "--days", type=_retention_days, default=None, help="1 or more; default: COACH_RETENTION_DAYS (180)"
+    )
     purging.set_defaults(handler=_purge)
+
+    log = commands.add_parser(
+        "log",
+        help="is the adoption log flowing: outbox, last delivery, dead letters",
+        description="Rows waiting in this machine's outbox, its last delivery, and the dead letters "
+        "(rows the log database refused, kept aside; the dashboard's Dead letters page shows them).",
+        epilog="Exit code: 0 all well; 1 dead letters exist, the outbox is over 80 % full, "
+        "or the log database cannot be read.",
+    )
+    log.add_argument("action", choices=("status",))
+    log.set_defaults(handler=_log_status)
 
     database = commands.add_parser("db", help="the log database")
     database.add_argument("action", choices=("upgrade",))
@@ -355,6 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     retrain.set_defaults(handler=_train)
 
+    telegram = commands.add_parser("telegram", help="who joined the Telegram bot with the join code")
+    telegram.add_argument("action", choices=("members",))
+    telegram.add_argument(
+        "--revoke", metavar="ID", help="end a membership: the pseudonym the list shows, or the Telegram account id"
+    )
+    telegram.set_defaults(handler=_telegram_members)
+
     kb = commands.add_parser("kb", help="the knowledge base and training data, per intent and language")
     kb.add_argument("action", choices=("check",))
     kb.add_argument("--knowledge", default=str(current.knowledge_dir))
@@ -364,9 +438,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)  # the defaults come from the settings
         return args.handler(args)
+    except SettingsError as error:
+        _fail(str(error))
+    except OSError as error:  # a file the command was told to read or write
+        _fail(f"{error.strerror or error.__class__.__name__}: {error.filename or error}")
     except _database_errors() as error:
         _fail(
             f"the adoption log database is not reachable or not usable: {error.__class__.__name__}: "

@@ -1,5 +1,6 @@
 """`make run`: the action server, the Rasa server (with the local web chat, bot/channels/webchat),
-the dashboard and the connectors whose tokens are set, stopped together on Ctrl-C.
+the dashboard and the connectors whose tokens are set (started again if they stop), stopped
+together on Ctrl-C.
 
 Every port comes from the environment (RASA_PORT, ACTIONS_PORT, DASHBOARD_PORT), so that a
 second copy, the system tests or the benchmark can run next to a developer's `make run`."""
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.channels.supervisor import Supervisor
 from bot.settings import PROJECT_ROOT
 
 # Rasa's command line with the coach's adjustments applied first (bot/rasa_plugins/start.py).
@@ -78,9 +80,8 @@ class Addresses:
 
 def _environments() -> dict[str, dict[str, str]]:
     """What each process gets on top of this one's environment."""
-    # rasa_sdk's server listens on SANIC_HOST (on every interface without it); only Rasa calls
-    # it, at 127.0.0.1 (endpoints.yml), whatever COACH_HOST says.
-    return {"actions": {"SANIC_HOST": "127.0.0.1", **numeric_threads("actions")}, "rasa": numeric_threads("rasa")}
+    # Only Rasa calls the action server, at 127.0.0.1 (endpoints.yml), whatever COACH_HOST says.
+    return {"actions": {"ACTIONS_HOST": "127.0.0.1", **numeric_threads("actions")}, "rasa": numeric_threads("rasa")}
 
 
 def rasa_server(host: str, port: int, model: Path | str, endpoints: str = "endpoints.yml") -> list[str]:
@@ -94,23 +95,33 @@ def action_server(port: int) -> list[str]:
 
 
 def _commands(model: Path, at: Addresses) -> dict[str, list[str]]:
+    # The API is for `coach train --reload-url`; bot.rasa_plugins.start adds its token.
     return {
         "actions": action_server(at.actions_port),
         "rasa": [*rasa_server(at.host, at.rasa_port, model), "--enable-api"],
     }
 
 
-def _connectors() -> dict[str, list[str]]:
-    """The messaging connectors whose tokens are set (environment or .env)."""
-    from bot.channels.access import check_config, parse_ids
+def _connectors() -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The messaging connectors whose tokens are set (environment or .env), and why any of them
+    cannot start: the coach then runs without that one, and says why."""
+    from bot.channels.telegram import configuration_problem
 
-    found = {}
+    found, refused = {}, {}
     if os.environ.get("TELEGRAM_TOKEN"):
-        check_config(parse_ids(os.environ.get("TELEGRAM_ALLOWED_USERS")), os.environ.get("TELEGRAM_JOIN_CODE") or None)
-        found["telegram"] = [sys.executable, "-m", "bot.channels.telegram"]
+        problem = configuration_problem(os.environ)
+        if problem:
+            refused["telegram"] = problem
+        else:
+            found["telegram"] = [sys.executable, "-m", "bot.channels.telegram"]
     if os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_APP_TOKEN"):
         found["slack"] = [sys.executable, "-m", "bot.channels.slack"]
-    return found
+    return found, refused
+
+
+def _connectors_line(started: Mapping[str, object], refused: Mapping[str, str]) -> str:
+    names = [*started, *(f"{name} NOT STARTED: {why}" for name, why in refused.items())]
+    return ", ".join(names) or "none (set TELEGRAM_TOKEN or SLACK_BOT_TOKEN + SLACK_APP_TOKEN, see README)"
 
 
 def _wait_until_up(url: str, processes: dict[str, subprocess.Popen]) -> None:
@@ -158,7 +169,7 @@ def _dashboard(current, at: Addresses):
             f"  first dashboard login: admin / {password}  (shown once; add people with "
             f".venv/bin/coach user add NAME --role lead)\n"
         )
-    return make_server(app, at.host, at.dashboard_port), note
+    return make_server(app, at.host, at.dashboard_port, proxy=current.dashboard_proxy), note
 
 
 def _make_folders(current) -> None:
@@ -192,20 +203,25 @@ def main() -> int:
         at = Addresses.from_environment()
         _make_folders(current)
         knowledge.load(current.knowledge_dir)
-        connectors = _connectors()
+        connectors, refused = _connectors()
     except knowledge.KnowledgeError as error:
         print(f"The knowledge base has problems; fix them and run again.\n{error}", file=sys.stderr)
         return 2
-    except (settings.SettingsError, ValueError) as error:  # a bad setting, port or connector configuration
+    except (settings.SettingsError, ValueError) as error:  # a bad setting or port
         print(f"coach: {error}", file=sys.stderr)
         return 2
+    for name, why in refused.items():
+        print(f"coach: the {name} connector is not started: {why}", file=sys.stderr)
     os.environ["ACTIONS_PORT"] = str(at.actions_port)  # endpoints.yml reads it
     os.environ["COACH_REST_URL"] = at.rest_url  # the connectors post here
     model = PROJECT_ROOT / "models" / "coach.tar.gz"
     if not model.exists():
         print("No trained model: run `make run`, which trains it first.", file=sys.stderr)
         return 2
-    processes: dict[str, subprocess.Popen] = {}
+    processes: dict[str, subprocess.Popen] = {}  # Rasa and the action server: the coach stops with them
+    supervisor = Supervisor(
+        connectors, PROJECT_ROOT, {name: {**os.environ, **numeric_threads(name)} for name in connectors}
+    )
     dashboard, first_admin = _dashboard(current, at)
     environments = _environments()
     try:
@@ -213,8 +229,7 @@ def main() -> int:
             processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **environments[name]})
         _wait_until_up(f"http://127.0.0.1:{at.actions_port}/health", processes)
         _wait_until_up(at.webchat_url, processes)  # the model is loaded and the web chat's channel is on
-        for name, command in connectors.items():
-            processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **numeric_threads(name)})
+        supervisor.start()
         threading.Thread(target=dashboard.run, daemon=True).start()
         print(
             f"\nThe CRM coach is running.\n"
@@ -224,13 +239,17 @@ def main() -> int:
             f"  adoption log:      .venv/bin/coach export --format csv\n"
             f"  dashboard:   {at.dashboard_url}  (try it on synthetic data: .venv/bin/coach demo-data)\n"
             f"{first_admin}"
-            f"  connectors:  {', '.join(connectors) or 'none (set TELEGRAM_TOKEN or SLACK_BOT_TOKEN + SLACK_APP_TOKEN, see README)'}\n"
+            f"  connectors:  {_connectors_line(connectors, refused)}\n"
             f"Ctrl-C stops everything.\n",
             flush=True,
         )
+        # A connector that stops is started again (bot/channels/supervisor.py); without Rasa or
+        # the action server there is no coach, so those stop everything.
         while all(p.poll() is None for p in processes.values()):
-            time.sleep(1)
-        print("A component stopped; stopping the others.", file=sys.stderr)
+            supervisor.check()
+            time.sleep(0.5)
+        stopped = ", ".join(name for name, p in processes.items() if p.poll() is not None)
+        print(f"coach: {stopped} stopped; stopping the others.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
@@ -239,6 +258,7 @@ def main() -> int:
         return 1
     finally:
         dashboard.close()
+        supervisor.stop()
         _stop(processes)
 
 

@@ -14,6 +14,10 @@ sentiment_score  -1 (negative) to 1 (positive)
 kb_entry         the knowledge-base entry a reply drew on (bot rows)
 feedback         helpful or not_helpful, on the reply that acknowledged the click
 request          person, on the reply that confirmed a request to talk to a person (bot rows)
+
+In CSV, a text cell that starts with = + - @ tab or carriage return gets a leading ' so that
+a spreadsheet shows it as text instead of running it as a formula (`spreadsheet_cell`, also
+used by the dashboard's CSV downloads).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
+from bot.adoption_log.records import clean_text
 from bot.adoption_log.store import LogRecord
 
 FIELDS = (
@@ -43,6 +48,17 @@ FIELDS = (
     "request",
 )
 FORMATS = ("csv", "jsonl")
+# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """`value` as a CSV cell a spreadsheet shows as is: text without control characters (a NUL
+    stops Python's CSV writer), and never a formula; numbers unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = clean_text(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def as_row(record: LogRecord) -> dict[str, Any]:
@@ -63,7 +79,7 @@ def write(records: Iterable[LogRecord], out: IO[str], fmt: str) -> int:
     for count, record in enumerate(records, start=1):  # noqa: B007 (the count is the result)
         row = as_row(record)
         if fmt == "csv":
-            writer.writerow(row)
+            writer.writerow({name: spreadsheet_cell(value) for name, value in row.items()})
         else:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return count

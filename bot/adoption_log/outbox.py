@@ -8,6 +8,19 @@ removed from the outbox only after the database committed it; if the process
 dies in between, the batch is delivered again and the log store ignores the
 rows it already has (by `event_id`), so nothing is counted twice.
 
+Two kinds of failure, two answers:
+- the database is unreachable, restarting or locked (anything else): the items
+  wait and the writer retries with back-off;
+- the database refuses an item for its content (a value too long, a NUL, a missing
+  field, an unreadable payload): the batch is split until the refused item is found,
+  that item becomes a dead letter (LogStore.bury) and the rest is delivered. One
+  bad row never stops the log.
+
+The outbox is bounded (`max_rows`): when the database has been away so long that it
+is full, new records are refused, counted in the outbox file and reported as an
+ERROR, rather than filling the disk the conversations need; erasure requests are
+always queued.
+
 Erasure requests travel through the same queue, behind the records they erase.
 """
 
@@ -19,20 +32,40 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bot.adoption_log.store import LogRecord, LogStore
+from sqlalchemy import exc
+
+from bot.adoption_log.records import clean_text, fit
+from bot.adoption_log.store import LogRecord, LogStore, values
+from bot.db import utc_now
+from bot.settings import DEFAULT_OUTBOX_MAX_ROWS
 
 logger = logging.getLogger(__name__)
 
 RECORD = "record"
 FORGET = "forget"
 BATCH = 500
+_REFUSED = "refused"  # records refused while the outbox was full
+_LAST_DELIVERY = "last_delivery"
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    pending: int
+    max_rows: int
+    refused: int
+    last_delivery: dt.datetime | None
+
+    @property
+    def fill(self) -> float:
+        return self.pending / self.max_rows
 
 
 def _encode(record: LogRecord) -> str:
-    data = asdict(record)
+    data = values(record)
     data["ts"] = record.ts.isoformat()
     return json.dumps(data, ensure_ascii=False)
 
@@ -43,15 +76,25 @@ def _decode(payload: str) -> LogRecord:
     return LogRecord(**data)
 
 
+def _decode_forget(payload: str) -> tuple[str, dt.datetime | None]:
+    if not payload.startswith("{"):  # queued by an earlier version: the user id alone
+        return payload, None
+    data = json.loads(payload)
+    return data["user_id"], dt.datetime.fromisoformat(data["at"])
+
+
 class Outbox:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_rows: int = DEFAULT_OUTBOX_MAX_ROWS) -> None:
         self.path = Path(path)
+        self.max_rows = max_rows
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._full = False  # this process said so already
         with self._connection() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, payload TEXT NOT NULL)"
             )
+            db.execute("CREATE TABLE IF NOT EXISTS outbox_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -64,22 +107,62 @@ class Outbox:
         return db
 
     def put(self, record: LogRecord) -> None:
-        self._append(RECORD, _encode(record))
+        """Queues the record, made storable first; refused (counted, reported) when the outbox is full."""
+        if self._span() >= self.max_rows:
+            self._refuse()
+            return
+        if self._full:
+            self._full = False
+            logger.warning("The adoption log outbox %s has room again; records are queued again", self.path)
+        self._append(RECORD, _encode(fit(record)))
 
-    def put_forget(self, user_id: str) -> None:
-        self._append(FORGET, user_id)
+    def put_forget(self, user_id: str, at: dt.datetime | None = None) -> None:
+        """Queues an erasure of what `user_id` said up to `at` (default: now); even when the outbox is full."""
+        self._append(FORGET, json.dumps({"user_id": user_id, "at": (at or utc_now()).isoformat()}))
 
     def _append(self, kind: str, payload: str) -> None:
         with self._connection() as db:
             db.execute("INSERT INTO outbox (kind, payload) VALUES (?, ?)", (kind, payload))
 
+    def _span(self) -> int:
+        # Two lookups at the ends of the primary key, not a count: this runs on Rasa's event
+        # loop for every event. Exact, because delivery only ever deletes from the front.
+        query = "SELECT (SELECT max(seq) FROM outbox) - (SELECT min(seq) FROM outbox) + 1"
+        return self._connection().execute(query).fetchone()[0] or 0
+
+    def _refuse(self) -> None:
+        with self._connection() as db:
+            db.execute(
+                "INSERT INTO outbox_state (name, value) VALUES (?, '1') "
+                "ON CONFLICT(name) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                (_REFUSED,),
+            )
+        if not self._full:
+            self._full = True
+            logger.error(
+                "The adoption log outbox %s is full (%d rows: the log database has been unreachable for long); "
+                "new log rows are refused and counted until it drains (`coach log status`)",
+                self.path,
+                self.max_rows,
+            )
+
     def pending(self) -> int:
         return self._connection().execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
 
-    def deliver(self, store: LogStore) -> int:
-        """Deliver everything waiting, oldest first; returns the number of items delivered.
+    def state(self) -> OutboxState:
+        values = dict(self._connection().execute("SELECT name, value FROM outbox_state").fetchall())
+        last = values.get(_LAST_DELIVERY)
+        return OutboxState(
+            pending=self.pending(),
+            max_rows=self.max_rows,
+            refused=int(values.get(_REFUSED, 0)),
+            last_delivery=dt.datetime.fromisoformat(last) if last else None,
+        )
 
-        Raises whatever the database raises: what was not delivered stays queued.
+    def deliver(self, store: LogStore) -> int:
+        """Deliver everything waiting, oldest first; returns the number of items delivered or buried.
+
+        Raises what the database raises when it cannot be reached: what was not delivered stays queued.
         """
         delivered = 0
         while True:
@@ -90,10 +173,14 @@ class Outbox:
             )
             if not items:
                 return delivered
-            for last_seq, kind, data in _runs(items):
-                _apply(store, kind, data)
+            for run in _runs(items):
+                _deliver(store, run.kind, run.payloads)
                 with self._connection() as db:
-                    db.execute("DELETE FROM outbox WHERE seq <= ?", (last_seq,))
+                    db.execute("DELETE FROM outbox WHERE seq <= ?", (run.last_seq,))
+                    db.execute(
+                        "INSERT OR REPLACE INTO outbox_state (name, value) VALUES (?, ?)",
+                        (_LAST_DELIVERY, utc_now().isoformat()),
+                    )
             delivered += len(items)
 
     def close(self) -> None:
@@ -103,23 +190,88 @@ class Outbox:
             self._local.db = None
 
 
-def _runs(items: list[tuple[int, str, str]]) -> list[list]:
-    """[last seq, kind, data]: consecutive records become one batch insert; an erasure stays in its place."""
-    runs: list[list] = []
+@dataclass
+class _Run:
+    """Consecutive items delivered together: records as one batch insert; an erasure stays in its place."""
+
+    kind: str
+    last_seq: int
+    payloads: list[str]
+
+
+def _runs(items: list[tuple[int, str, str]]) -> list[_Run]:
+    runs: list[_Run] = []
     for seq, kind, payload in items:
-        if kind == RECORD and runs and runs[-1][1] == RECORD:
-            runs[-1][0] = seq
-            runs[-1][2].append(_decode(payload))
+        if kind == RECORD and runs and runs[-1].kind == RECORD:
+            runs[-1].last_seq = seq
+            runs[-1].payloads.append(payload)
         else:
-            runs.append([seq, kind, [_decode(payload)] if kind == RECORD else payload])
+            runs.append(_Run(kind, seq, [payload]))
     return runs
 
 
-def _apply(store: LogStore, kind: str, data) -> None:
+def _deliver(store: LogStore, kind: str, payloads: list[str]) -> None:
+    """Delivers the payloads; halves the batch when the database refuses it, down to the refused item."""
+    try:
+        _apply(store, kind, payloads)
+    except Exception as error:
+        if not refused_for_content(error):
+            raise
+        if len(payloads) > 1:
+            half = len(payloads) // 2
+            _deliver(store, kind, payloads[:half])
+            _deliver(store, kind, payloads[half:])
+            return
+        reason = _reason(error)
+        store.bury(kind, _as_ascii_json(payloads[0]), reason, _user_of(kind, payloads[0]))
+        logger.error(
+            "The adoption log refused a %s (%s); it is kept as a dead letter (`coach log status`)", kind, reason
+        )
+
+
+def _apply(store: LogStore, kind: str, payloads: list[str]) -> None:
     if kind == RECORD:
-        store.add(data)
+        store.add([_decode(payload) for payload in payloads])
+    elif kind == FORGET:
+        [payload] = payloads
+        store.forget(*_decode_forget(payload))
     else:
-        store.forget(data)
+        raise ValueError(f"unknown outbox item kind {kind!r}")
+
+
+def refused_for_content(error: Exception) -> bool:
+    """True if the item itself is at fault (retrying it cannot help); False if the database is."""
+    if isinstance(error, (exc.DataError, exc.IntegrityError)):
+        return True
+    if isinstance(error, exc.DBAPIError):  # unreachable, restarting, locked, out of space, no permission
+        return False
+    if isinstance(error, exc.StatementError):  # the driver refused a value before sending it (a NUL, a surrogate)
+        return True
+    return isinstance(error, (ValueError, TypeError, KeyError))  # the payload itself is unreadable
+
+
+def _reason(error: Exception) -> str:
+    # The driver's own first line: SQLAlchemy's message goes on with the statement's parameters (user text).
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return clean_text(f"{cause.__class__.__name__}: {lines[0] if lines else ''}")[:255]
+
+
+def _as_ascii_json(payload: str) -> str:
+    try:
+        data: Any = json.loads(payload)
+    except ValueError:
+        data = payload
+    return json.dumps(data, ensure_ascii=True)
+
+
+def _user_of(kind: str, payload: str) -> str | None:
+    """Whose item it is, so that an erasure also removes their dead letters."""
+    try:
+        user = _decode_forget(payload)[0] if kind == FORGET else json.loads(payload)["user_id"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return clean_text(user)[:64] if isinstance(user, str) else None
 
 
 class OutboxWriter:
@@ -151,11 +303,11 @@ class OutboxWriter:
                 self.store.migrate()
                 self._migrated = True
             self.outbox.deliver(self.store)
-        except Exception as error:  # any database failure: keep the rows, retry later
+        except Exception as error:  # the database, not a row: keep the rows, retry later
             if not self._failing:
                 logger.warning(
-                    "The adoption log database is unreachable (%s); %d rows wait in %s",
-                    error.__class__.__name__,
+                    "The adoption log database is unreachable or unusable (%s); %d rows wait in %s",
+                    _reason(error),
                     self.outbox.pending(),
                     self.outbox.path,
                 )

@@ -5,16 +5,23 @@ sentiment) and the channel; a bot event carries, in its metadata, what the
 action decided (the reply's language, the knowledge entry, the feedback, an
 erasure). The action writes that metadata with `reply_metadata`, so both ends of
 the contract live here.
+
+`fit` is the log's door (the outbox applies it to every record it queues): whatever a
+client sent, a record leaves it storable in any of the log's databases (no NUL or other
+control characters, no lone surrogates, every field within its column), so one odd
+message can never stop the log.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.adoption_log.store import LogRecord
+from bot.adoption_log.store import LogRecord, text_column_sizes
 from bot.db import to_utc
 from bot.privacy.pseudonyms import pseudonym
 from bot.privacy.redaction import redact
@@ -26,6 +33,15 @@ ERASE = "erase_user_data"
 REQUEST = "request"
 TEAM = "team"
 _REMEMBERED_CONVERSATIONS = 10_000
+# The text column has no size; a bound keeps one hostile message from filling the log.
+TEXT_LIMIT = 10_000
+# C0 controls except tab and newline (PostgreSQL refuses NUL; the others only garble an export).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f]")
+# In a Python string every surrogate is a lone one (a pair is one code point): UTF-8 cannot hold it.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_TEXT_SIZES = text_column_sizes()
+_NUMBERS = ("confidence", "sentiment_score")
+_EVENT_IDS = uuid.UUID("5f0d6a1e-8c1b-4c8e-9a57-0c0ac4c4ad1b")  # the namespace of the log's event ids
 
 
 def reply_metadata(
@@ -132,9 +148,16 @@ class EventLog:
             self._turns.popitem(last=False)
 
 
+def event_id(event: dict[str, Any]) -> str:
+    """The same id each time Rasa publishes the same event (its sender, kind, time and text), so
+    that an event handed to the broker twice is one row: the store ignores a known `event_id`."""
+    identity = [event.get("sender_id"), event.get("event"), event.get("timestamp"), event.get("text")]
+    return str(uuid.uuid5(_EVENT_IDS, json.dumps(identity, ensure_ascii=True, default=str)))
+
+
 def _record(event: dict[str, Any], turn: _Turn, direction: str, **fields: Any) -> LogRecord:
     return LogRecord(
-        event_id=str(uuid.uuid4()),
+        event_id=event_id(event),
         ts=to_utc(event["timestamp"]),
         user_id=turn.user_id,
         direction=direction,
@@ -150,3 +173,18 @@ def _number(value: Any) -> float | None:
         return None if value is None else float(value)
     except (TypeError, ValueError):
         return None
+
+
+def clean_text(value: str) -> str:
+    """`value` without control characters (but tab and newline) and with lone surrogates replaced."""
+    return _SURROGATES.sub("\ufffd", _CONTROLS.sub("", value))
+
+
+def fit(record: LogRecord) -> LogRecord:
+    """The record as any log database stores it: clean text, each field clipped to its column."""
+    changes: dict[str, Any] = {name: _number(getattr(record, name)) for name in _NUMBERS}
+    for name, size in _TEXT_SIZES.items():
+        value = getattr(record, name)
+        if value is not None:
+            changes[name] = clean_text(str(value))[: size or TEXT_LIMIT]
+    return replace(record, **changes)

@@ -2,7 +2,9 @@
 
 The connectors only translate: a chat message in, the coach's replies out. Each
 message goes to the coach's REST channel with the channel name, the account id and
-the platform's language as a hint; the REST channel pseudonymises and redacts it,
+the platform's language as a hint, signed with the connectors' secret (without it the
+REST channel would not believe the account id: bot/channels/contract.py); the REST
+channel pseudonymises and redacts it,
 and the replies, buttons and the log are the same as in the web chat. The connectors'
 own texts (a refusal, "only text messages") come from the knowledge base as the action
 server reads it: a trainer's edit reaches them within seconds, without a restart.
@@ -10,6 +12,7 @@ server reads it: a trainer's edit reaches them within seconds, without a restart
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,10 +20,13 @@ from dataclasses import dataclass, field
 import httpx
 
 from bot import settings
+from bot.channels import contract
 from bot.knowledge.reload import LiveKnowledge
 from bot.settings import LANGUAGES
 
 logger = logging.getLogger(__name__)
+# The chat command the REST channel turns into a greeting (bot/rasa_plugins/rest_channel.py).
+GREETING = "/start"
 
 
 @dataclass(frozen=True)
@@ -49,27 +55,33 @@ class CoachClient:
         self.timeout = timeout
         self._async_http: httpx.AsyncClient | None = None
         self._http = httpx.Client(timeout=timeout)
-        self.knowledge = LiveKnowledge(settings.load().knowledge_dir)
+        current = settings.load()
+        self.knowledge = LiveKnowledge(current.knowledge_dir)
+        self.secret = contract.load_secret(current)
 
-    def _body(self, account: str, text: str, locale: str | None) -> dict:
+    def _request(self, account: str, text: str, locale: str | None) -> dict:
+        """httpx's arguments for one message: the body and the headers that sign exactly that body."""
         metadata = {"channel": self.channel}
         hint = language_of(locale)
         if hint:
             metadata["language_hint"] = hint
-        return {"sender": account, "message": text, "metadata": metadata}
+        # A bare mention ("@CoachBot" and nothing else) is someone saying hello.
+        message = {"sender": account, "message": contract.read_part(text).strip() or GREETING, "metadata": metadata}
+        body = json.dumps(message).encode()
+        return {"content": body, "headers": {"Content-Type": "application/json", **contract.sign(self.secret, body)}}
 
     async def ask(self, account: str, text: str, locale: str | None = None) -> list[CoachReply]:
         if self._async_http is None:  # created on the connector's own event loop
             self._async_http = httpx.AsyncClient(timeout=self.timeout)
         try:
-            response = await self._async_http.post(self.webhook_url, json=self._body(account, text, locale))
+            response = await self._async_http.post(self.webhook_url, **self._request(account, text, locale))
             return self._replies(response, locale)
         except httpx.HTTPError as error:
             return self._unavailable(error, locale)
 
     def ask_blocking(self, account: str, text: str, locale: str | None = None) -> list[CoachReply]:
         try:
-            return self._replies(self._http.post(self.webhook_url, json=self._body(account, text, locale)), locale)
+            return self._replies(self._http.post(self.webhook_url, **self._request(account, text, locale)), locale)
         except httpx.HTTPError as error:
             return self._unavailable(error, locale)
 

@@ -6,17 +6,21 @@ works from a laptop or behind a firewall; a webhook when TELEGRAM_WEBHOOK_URL is
 Commands /start /help /privacy /forget /lang are passed on as text: the coach's REST
 channel turns them into intents, so every channel behaves the same. Buttons are an
 inline keyboard; a click sends the button's payload. In groups the bot answers only
-when mentioned or replied to.
+when mentioned or replied to. Who may talk to it: bot/channels/access.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import logging
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
@@ -24,7 +28,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot import settings as coach_settings
 from bot.adoption_log.store import LogStore
-from bot.channels.access import Access, AccessError, parse_ids
+from bot.channels.access import Access, check_config, parse_ids
 from bot.channels.rasa_client import CoachClient, CoachReply, rest_url
 from bot.privacy.pseudonyms import load_key
 
@@ -44,9 +48,10 @@ class TelegramConfig:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_port: int = 8443
+    webhook_listen: str = "127.0.0.1"  # behind the HTTPS proxy that Telegram calls; another address only if set
 
     @classmethod
-    def from_environment(cls, environ=os.environ) -> TelegramConfig:
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> TelegramConfig:
         return cls(
             token=environ["TELEGRAM_TOKEN"],
             coach_url=rest_url(environ),
@@ -55,8 +60,33 @@ class TelegramConfig:
             api_base_url=environ.get("TELEGRAM_API_BASE_URL") or None,
             webhook_url=environ.get("TELEGRAM_WEBHOOK_URL") or None,
             webhook_secret=environ.get("TELEGRAM_WEBHOOK_SECRET") or None,
-            webhook_port=int(environ.get("TELEGRAM_WEBHOOK_PORT", "8443")),
+            webhook_port=_port(environ.get("TELEGRAM_WEBHOOK_PORT", "")),
+            webhook_listen=environ.get("TELEGRAM_WEBHOOK_LISTEN", "").strip() or "127.0.0.1",
         )
+
+
+def _port(value: str) -> int:
+    value = value.strip() or "8443"
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ValueError(f"TELEGRAM_WEBHOOK_PORT must be a port number (1-65535), not {value!r}")
+    return int(value)
+
+
+def configuration_problem(environ: Mapping[str, str] = os.environ) -> str | None:
+    """Why the connector cannot start with these settings, or None: `make run` starts the coach
+    without it and says why, rather than failing as a whole."""
+    try:
+        config = TelegramConfig.from_environment(environ)
+        check_config(config.allowed, config.join_code)
+    except KeyError as missing:
+        return f"{missing.args[0]} is not set"
+    except ValueError as error:  # AccessError included
+        return str(error)
+    if config.webhook_url and not config.webhook_secret:
+        return "TELEGRAM_WEBHOOK_SECRET is required with a webhook (TELEGRAM_WEBHOOK_URL)"
+    if config.webhook_url and importlib.util.find_spec("tornado") is None:
+        return "a webhook (TELEGRAM_WEBHOOK_URL) needs python-telegram-bot's webhooks extra: pip install tornado"
+    return None
 
 
 def keyboard(reply: CoachReply) -> InlineKeyboardMarkup | None:
@@ -105,15 +135,16 @@ class TelegramConnector:
         locale = user.language_code
         if message.text is None:
             if message.chat.type == ChatType.PRIVATE:
-                await message.reply_text(self.coach.say("unsupported_message", locale))
+                await message.reply_text(await self._say("unsupported_message", locale))
             return
         text = addressed_text(message, context.bot.username, context.bot.id)
         if text is None:
             return
         account = str(user.id)
-        if not self.access.is_allowed(account):
-            joined = self.access.try_join(account, text)
-            await message.reply_text(self.coach.say("joined" if joined else "not_allowed", locale))
+        # The access checks are database work: off the event loop, which serves every chat.
+        if not await asyncio.to_thread(self.access.is_allowed, account):
+            answer = await asyncio.to_thread(self.access.admit, account, text)
+            await message.reply_text(await self._say(answer, locale))
             return
         await self._converse(message, account, text, locale)
 
@@ -122,7 +153,7 @@ class TelegramConnector:
         if query is None:
             return
         await query.answer()
-        if user is None or not query.data or not self.access.is_allowed(str(user.id)):
+        if user is None or not query.data or not await asyncio.to_thread(self.access.is_allowed, str(user.id)):
             return
         if isinstance(query.message, Message):  # not an old message Telegram no longer gives access to
             try:
@@ -135,7 +166,11 @@ class TelegramConnector:
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.edited_message, update.effective_user
         if message is not None and user is not None and message.chat.type == ChatType.PRIVATE:
-            await message.reply_text(self.coach.say("edited_message", user.language_code))
+            await message.reply_text(await self._say("edited_message", user.language_code))
+
+    async def _say(self, key: str, locale: str | None) -> str:
+        """A connector's own text; off the event loop, since it may reload the knowledge files."""
+        return await asyncio.to_thread(self.coach.say, key, locale)
 
     async def _converse(self, message: Message, account: str, text: str, locale: str | None) -> None:
         await message.chat.send_action("typing")
@@ -163,28 +198,34 @@ def split(text: str) -> list[str]:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="telegram: %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    problem = configuration_problem()
+    if problem:
+        print(f"telegram: not started: {problem}", file=sys.stderr)
+        return 2
+    config = TelegramConfig.from_environment()
     try:
-        config = TelegramConfig.from_environment()
         current = coach_settings.load()
         store = LogStore(current.log_db_url)
         store.migrate()
-        access = Access(
-            CHANNEL,
-            load_key(current.secret_key, current.secret_key_file),
-            store.engine,
-            config.allowed,
-            config.join_code,
-        )
-    except (KeyError, AccessError, coach_settings.SettingsError) as error:
+    except (coach_settings.SettingsError, SQLAlchemyError) as error:
         print(f"telegram: not started: {error}", file=sys.stderr)
         return 2
+    access = Access(
+        CHANNEL, load_key(current.secret_key, current.secret_key_file), store.engine, config.allowed, config.join_code
+    )
     application = TelegramConnector(config, CoachClient(config.coach_url, CHANNEL), access).build()
+    try:
+        _serve(application, config)
+    except TelegramError as error:  # Telegram unreachable, or the token refused: `make run` tries again later
+        print(f"telegram: stopped: {error.__class__.__name__}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _serve(application: Application, config: TelegramConfig) -> None:
     if config.webhook_url:
-        if not config.webhook_secret:
-            print("telegram: TELEGRAM_WEBHOOK_SECRET is required with a webhook", file=sys.stderr)
-            return 2
         application.run_webhook(
-            listen="0.0.0.0",
+            listen=config.webhook_listen,
             port=config.webhook_port,
             webhook_url=config.webhook_url,
             secret_token=config.webhook_secret,
@@ -192,7 +233,6 @@ def main() -> int:
         )
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""The admins' page: add people with a role, change a role, remove people (never the last admin)."""
+"""The admins' pages: add people with a role, change a role, remove people (never the last admin);
+the adoption log's dead letters (rows the log database refused, with the redacted text)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -12,6 +14,8 @@ from bot.dashboard.services import services
 from bot.dashboard.users import ROLES, UserError
 
 blueprint = Blueprint("admin", __name__)
+SHOWN_DEAD_LETTERS = 200
+LETTER_ID = re.compile(r"[0-9]{1,9}")  # ASCII digits that fit the column: anything else is a bad request
 
 
 @blueprint.route("/users", methods=["GET", "POST"])
@@ -21,6 +25,23 @@ def manage_users() -> ResponseReturnValue:
         return render_template("users.html", users=services()["users"].all(), roles=ROLES)
     _apply(request.form)
     return redirect(url_for("admin.manage_users"))
+
+
+@blueprint.route("/dead-letters", methods=["GET", "POST"])
+@requires("admin")  # the rows hold (redacted) user text: admins only
+def dead_letters() -> ResponseReturnValue:
+    store = services()["store"]
+    if request.method == "POST":
+        letter = request.form.get("letter", "")
+        if not LETTER_ID.fullmatch(letter):
+            abort(400)
+        flash(
+            "Dead letter discarded." if store.discard_dead_letter(int(letter)) else "That dead letter was gone already."
+        )
+        return redirect(url_for("admin.dead_letters"))
+    return render_template(
+        "dead_letters.html", letters=store.dead_letters(SHOWN_DEAD_LETTERS), total=store.dead_letter_count()
+    )
 
 
 def _apply(form: Mapping[str, str]) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, g, request, send_file
 
 from bot.dashboard import queries
-from bot.dashboard.guard import requires
-from bot.dashboard.pages import filters_from, page, table
+from bot.dashboard.guard import refuse, requires
+from bot.dashboard.pages import kept_query, page, request_filters, table
 from bot.dashboard.services import services
 from bot.dashboard.tables import TABLES, Row, as_csv
 from bot.settings import PROJECT_ROOT
@@ -23,7 +23,7 @@ blueprint = Blueprint("analytics", __name__)
 @blueprint.route("/")
 @requires("lead")
 def overview() -> str:
-    filters = filters_from(request.args)
+    filters = request_filters()
     return page(
         "overview.html",
         totals=queries.totals(services()["store"].engine, filters),
@@ -37,10 +37,10 @@ def overview() -> str:
 @requires("lead")
 def objections() -> str:
     """One objection (the query's, else the most frequent): its figures and the advice on it."""
-    filters = filters_from(request.args)
+    filters = request_filters()
     counts = table("objections", filters)
     chosen = request.args.get("objection") or _most_frequent(counts)
-    objection_query = {**request.args.to_dict(), "objection": chosen or ""}
+    objection_query = {**kept_query(), "objection": chosen or ""}
     kb = services()["knowledge"].get()
     return page(
         "objections.html",
@@ -62,7 +62,7 @@ def _most_frequent(counts: list[Row]) -> str | None:
 @blueprint.route("/answers")
 @requires("lead")
 def answers() -> str:
-    return page("answers.html", answers=table("answers", filters_from(request.args)))
+    return page("answers.html", answers=table("answers", request_filters()))
 
 
 @blueprint.route("/csv/<name>.csv")
@@ -72,9 +72,9 @@ def download_csv(name: str) -> Response:
     if spec is None:
         abort(404)
     if not g.user.may(spec.role):
-        abort(403)
+        refuse(spec.role)
     return Response(
-        as_csv(spec, table(name, filters_from(request.args))),
+        as_csv(spec, table(name, request_filters())),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

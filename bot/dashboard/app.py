@@ -8,7 +8,7 @@ import hashlib
 import hmac
 
 from flask import Flask, Response
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from bot.adoption_log.store import LogStore
 from bot.dashboard import admin, analytics, auth, conversations, guard, pages, trainer
@@ -17,6 +17,7 @@ from bot.privacy.pseudonyms import load_key
 from bot.settings import Settings
 
 BLUEPRINTS = (analytics.blueprint, conversations.blueprint, trainer.blueprint, admin.blueprint, auth.blueprint)
+SESSION_LIFETIME = dt.timedelta(hours=8)
 CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
 
 
@@ -27,11 +28,14 @@ def create_app(settings: Settings, store: LogStore | None = None) -> Flask:
     CSRFProtect(app)
     app.extensions[EXTENSION] = build_services(settings, store)
     app.after_request(_security_headers)
+    app.before_request(pages.refuse_odd_values)
     app.before_request(guard.load_user)
     app.context_processor(pages.template_context)
     # Globals, not context: the chart macro is imported by the page templates.
     app.add_template_global(pages.chart_data, "chart_data")
     app.add_template_global(pages.intent_label, "label")
+    app.register_error_handler(CSRFError, pages.form_expired)
+    app.register_error_handler(400, pages.bad_request)
     app.register_error_handler(403, pages.forbidden)
     app.register_error_handler(404, pages.not_found)
     for blueprint in BLUEPRINTS:
@@ -43,10 +47,13 @@ def _session_config(settings: Settings) -> dict[str, object]:
     return {
         "SECRET_KEY": _session_key(settings),
         "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SECURE": True,
+        # A Secure cookie over plain http is never sent back: logging in would fail.
+        "SESSION_COOKIE_SECURE": settings.dashboard_https,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "coach_dashboard",
-        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=8),
+        "PERMANENT_SESSION_LIFETIME": SESSION_LIFETIME,
+        # As long as the session: a form opened in the morning still saves in the afternoon.
+        "WTF_CSRF_TIME_LIMIT": int(SESSION_LIFETIME.total_seconds()),
     }
 
 

@@ -1,12 +1,20 @@
-"""Logging in and out of the dashboard: a fresh session per login, ended by logging out."""
+"""Logging in and out of the dashboard: a fresh session per login, ended by logging out;
+failed logins are throttled (`throttle`) and a login only returns to a page of this site."""
 
 from __future__ import annotations
+
+import math
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from bot.dashboard.services import services
-from bot.dashboard.users import User
+from bot.dashboard.throttle import BusyError
+from bot.dashboard.users import MAX_USERNAME, User
+
+MAX_NEXT = 2000  # characters of a `?next=` page
 
 blueprint = Blueprint("auth", __name__)
 
@@ -15,12 +23,29 @@ blueprint = Blueprint("auth", __name__)
 def login() -> ResponseReturnValue:
     if request.method != "POST":
         return render_template("login.html")
-    user = services()["users"].authenticate(request.form.get("username", ""), request.form.get("password", ""))
+    username = request.form.get("username", "")[:MAX_USERNAME]
+    address = request.remote_addr or "unknown"
+    throttle = services()["throttle"]
+    wait = throttle.wait_seconds(username, address)
+    if wait:
+        return _too_many(f"Too many failed logins. Try again in {math.ceil(wait)} seconds.", wait)
+    try:
+        with throttle.password_check():
+            user = services()["users"].authenticate(username, request.form.get("password", ""))
+    except BusyError:
+        return _too_many("Many logins are being checked right now. Try again in a few seconds.", 5)
     if user is None:
+        throttle.failed(username, address)
         flash("Wrong username or password.")
         return render_template("login.html"), 401
+    throttle.succeeded(username)
     _start_session(user)
     return redirect(_after_login())
+
+
+def _too_many(text: str, retry_after: float) -> ResponseReturnValue:
+    page = render_template("message.html", title="Please wait", text=text)
+    return page, 429, {"Retry-After": str(math.ceil(retry_after))}
 
 
 def _start_session(user: User) -> None:
@@ -31,8 +56,24 @@ def _start_session(user: User) -> None:
 
 def _after_login() -> str:
     """The page `?next=` names if it is a path on this site, else the overview."""
-    target = request.args.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else url_for("analytics.overview")
+    return same_site_path(request.args.get("next") or "") or url_for("analytics.overview")
+
+
+def same_site_path(target: str) -> str | None:
+    """`target` if it is a path on this site; None for anything a browser could take elsewhere:
+    a scheme or host, `//`, a backslash, whitespace or control characters (browsers drop some,
+    so `/<tab>/evil.example` becomes `//evil.example`), also once more percent-decoded."""
+    path = target.split("?", 1)[0]
+    if len(target) > MAX_NEXT or not _plain(target) or not _plain(unquote(path)):
+        return None
+    if not path.startswith("/") or unquote(path).startswith("//"):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _plain(text: str) -> bool:
+    return not any(c == "\\" or c.isspace() or unicodedata.category(c).startswith("C") for c in text)
 
 
 @blueprint.route("/logout", methods=["POST"])

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from bot.dashboard import queries
 from bot.dashboard.guard import requires
-from bot.dashboard.pages import filters_from, page, table
+from bot.dashboard.pages import page, request_filters, table
 from bot.dashboard.services import services
 from bot.learning.examples import domain_intents
 
@@ -22,7 +22,7 @@ blueprint = Blueprint("conversations", __name__)
 @requires("trainer")
 def index() -> str:
     search = request.args.get("q", "").strip()[:MAX_SEARCH]
-    found = queries.conversations(services()["store"].engine, filters_from(request.args), search)
+    found = queries.conversations(services()["store"].engine, request_filters(), search)
     return page("conversations.html", conversations=found, search=search)
 
 
@@ -38,9 +38,7 @@ def transcript(user_id: str) -> str:
 @blueprint.route("/not-understood")
 @requires("trainer")
 def not_understood() -> str:
-    return page(
-        "not_understood.html", groups=table("not_understood", filters_from(request.args)), intents=domain_intents()
-    )
+    return page("not_understood.html", groups=table("not_understood", request_filters()), intents=domain_intents())
 
 
 @blueprint.route("/wants-a-person")

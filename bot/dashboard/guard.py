@@ -1,11 +1,11 @@
 """Who is asking and what they may open: the logged-in user of each request, then the
-least role a page needs (`requires`)."""
+least role a page needs (`requires`); a lesser role gets a page that says who it is for (`refuse`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import ParamSpec
+from typing import NoReturn, ParamSpec
 
 from flask import abort, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -13,6 +13,11 @@ from flask.typing import ResponseReturnValue
 from bot.dashboard.services import services
 
 P = ParamSpec("P")
+FOR_WHOM = {
+    "lead": "adoption leads, trainers and admins",
+    "trainer": "trainers and admins; adoption leads see aggregates only",
+    "admin": "admins, who add people and change roles; ask one if you need a different role",
+}
 
 
 def load_user() -> None:
@@ -32,9 +37,14 @@ def requires(
             if g.get("user") is None:
                 return redirect(url_for("auth.login", next=request.full_path))
             if not g.user.may(role):
-                abort(403)
+                refuse(role)
             return view(*args, **kwargs)
 
         return guarded
 
     return decorate
+
+
+def refuse(role: str) -> NoReturn:
+    """A 403 whose page says who the page is for and who is logged in."""
+    abort(403, f"This page is for {FOR_WHOM[role]}. You are logged in as {g.user.username} ({g.user.role}).")

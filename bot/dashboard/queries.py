@@ -4,12 +4,28 @@ Trust rule: every aggregate carries the number of distinct people behind it, and
 figure that rests on fewer than MIN_PEOPLE is replaced by None, which the pages
 render as "fewer than 5 people". There is no query by person: sentiment is only
 ever averaged over a group.
+
+A hidden figure must not come back by subtraction either, so:
+- periods are whole ISO weeks (`Filters.whole_weeks`): no two periods differ by a day;
+- at most one of team, channel and language filters a figure, and breakdowns by one of
+  them are only made without such a filter: never team x channel;
+- in a breakdown (by team, channel or language, or an objection's weeks) where a figure
+  is hidden, the smallest shown one is hidden too, so the total minus the shown ones
+  rests on 5 or more people (`partition_hidden`);
+- a figure filtered by one of them is shown only where its part of that breakdown is:
+  so it is hidden when its complement (everyone else) rests on 1-4 people, as the
+  unfiltered figure minus it would show them, and when other filtered figures shown
+  would add up to the total but for a small part;
+- a rising objection is only listed when its earlier half is shown (or zero).
+Periods that differ by whole weeks still differ by those weeks' figures: each of them
+rests on the people of those weeks, which the weekly charts hide under 5 people, but a
+period total minus a shorter one is not checked week by week.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,6 +39,8 @@ from bot.adoption_log.store import HandledRequestRow, MessageRow
 MIN_PEOPLE = 5
 NO_RATINGS = "no ratings yet"
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
+DIMENSIONS = ("team", "channel", "language")
+WEEK = dt.timedelta(weeks=1)
 T = MessageRow.__table__
 
 
@@ -34,10 +52,25 @@ class Filters:
     channel: str | None = None
     language: str | None = None
 
+    def __post_init__(self) -> None:
+        if sum(1 for name in DIMENSIONS if getattr(self, name)) > 1:
+            raise ValueError("one of team, channel and language at a time: together they single people out")
+
+    def dimension(self) -> tuple[str, str] | None:
+        """The one of team, channel and language that filters, with its value; None if none does."""
+        return next(((name, getattr(self, name)) for name in DIMENSIONS if getattr(self, name)), None)
+
     @classmethod
     def default(cls, today: dt.date | None = None) -> Filters:
         today = today or dt.datetime.now(dt.timezone.utc).date()
-        return cls(start=today - dt.timedelta(weeks=12), end=today)
+        return cls.whole_weeks(today - 12 * WEEK, today)
+
+    @classmethod
+    def whole_weeks(cls, start: dt.date, end: dt.date, **dimension: str) -> Filters:
+        """From the Monday of `start`'s week to the Sunday of `end`'s: no two periods differ by a day."""
+        monday = start - dt.timedelta(days=start.weekday())
+        sunday = end + dt.timedelta(days=6 - end.weekday())
+        return cls(monday, sunday, **dimension)
 
     def period(self) -> list[ColumnElement]:
         return [
@@ -47,18 +80,50 @@ class Filters:
 
     def conditions(self, direction: str = "user") -> list[ColumnElement]:
         conditions = [T.c.direction == direction, *self.period()]
-        for column, value in (("team", self.team), ("channel", self.channel), ("language", self.language)):
-            if value:
-                conditions.append(T.c[column] == value)
+        if dimension := self.dimension():
+            conditions.append(T.c[dimension[0]] == dimension[1])
         return conditions
 
     def halves(self) -> tuple[Filters, Filters]:
-        middle = self.start + (self.end - self.start) / 2
-        return replace(self, end=middle), replace(self, start=middle + dt.timedelta(days=1))
+        """The earlier and the later half of the weeks (the later one is longer by a week if they are odd)."""
+        weeks = ((self.end - self.start).days + 1) // 7
+        middle = self.start + (weeks // 2) * WEEK
+        return replace(self, end=middle - dt.timedelta(days=1)), replace(self, start=middle)
 
 
-def shown(count: int, people: int) -> int | None:
-    return count if people >= MIN_PEOPLE else None
+Visible = Callable[[tuple[Any, ...], int], bool]
+
+
+def _visibility(
+    engine: Engine, filters: Filters, keys: Sequence[ColumnElement], where: Sequence[ColumnElement], direction: str
+) -> Visible:
+    """Whether a figure's cell (its key, its people) may be shown: 5 or more people and, for a
+    figure filtered by a dimension, not hidden in the breakdown of the same cell by that dimension
+    (`partition_hidden`); that hides it too when everyone else (its complement) is 1-4 people."""
+    dimension = filters.dimension()
+    if dimension is None:
+        return lambda key, people: people >= MIN_PEOPLE
+    name, value = dimension
+    query = (
+        select(*keys, T.c[name], _people())
+        .where(T.c.direction == direction, *filters.period(), *where)
+        .group_by(*keys, T.c[name])
+    )
+    parts: dict[tuple[Any, ...], dict[Any, int]] = {}
+    for *key, part, people in _rows(engine, query):
+        parts.setdefault(tuple(key), {})[part] = people
+    hidden = {key: partition_hidden(by_part) for key, by_part in parts.items()}
+    return lambda key, people: people >= MIN_PEOPLE and value not in hidden.get(key, set())
+
+
+def partition_hidden(people: Mapping[Hashable, int]) -> set[Hashable]:
+    """The parts of a breakdown (part -> people) to hide: those under 5 people and, if there are
+    any, the smallest shown part too, so that the total minus the shown parts rests on 5 or more."""
+    hidden = {part for part, count in people.items() if count < MIN_PEOPLE}
+    shown_parts = sorted((count, str(part), part) for part, count in people.items() if count >= MIN_PEOPLE)
+    if hidden and shown_parts:
+        hidden.add(shown_parts[0][2])
+    return hidden
 
 
 def _week(engine: Engine) -> ColumnElement:
@@ -83,19 +148,31 @@ def is_objection() -> ColumnElement:
 
 def totals(engine: Engine, filters: Filters) -> dict[str, int | None]:
     [(messages, people)] = _rows(engine, select(func.count(), _people()).where(*filters.conditions()))
-    return {"messages": shown(messages, people), "people": shown(people, people)}
+    visible = _visibility(engine, filters, [], [], "user")((), people)
+    return {"messages": messages if visible else None, "people": people if visible else None}
 
 
 def weekly_by_intent(engine: Engine, filters: Filters, intent: str | None = None) -> list[dict[str, Any]]:
-    """Objection messages per week and objection: [{week, intent, count (None if < 5 people)}]."""
+    """Objection messages per week and objection: [{week, intent, count (None if hidden)}]; an
+    objection's weeks are a breakdown of its total over the period (`partition_hidden`)."""
     week = _week(engine).label("week")
+    where = [is_objection() if intent is None else T.c.intent == intent]
     query = (
         select(week, T.c.intent, func.count(), _people())
-        .where(*filters.conditions(), is_objection() if intent is None else T.c.intent == intent)
+        .where(*filters.conditions(), *where)
         .group_by(week, T.c.intent)
         .order_by(week, T.c.intent)
     )
-    return [{"week": str(w), "intent": i, "count": shown(c, p)} for w, i, c, p in _rows(engine, query)]
+    rows = _rows(engine, query)
+    visible = _visibility(engine, filters, [week, T.c.intent], where, "user")
+    weeks_of: dict[str, dict[Hashable, int]] = {}
+    for w, i, _, p in rows:
+        weeks_of.setdefault(i, {})[w] = p
+    hidden_weeks = {i: partition_hidden(weeks) for i, weeks in weeks_of.items()}
+    return [
+        {"week": str(w), "intent": i, "count": c if visible((w, i), p) and w not in hidden_weeks[i] else None}
+        for w, i, c, p in rows
+    ]
 
 
 def weekly_sentiment(engine: Engine, filters: Filters) -> list[dict[str, Any]]:
@@ -104,15 +181,17 @@ def weekly_sentiment(engine: Engine, filters: Filters) -> list[dict[str, Any]]:
     labels = [
         func.sum(case((T.c.sentiment_label == label, 1), else_=0)) for label in ("negative", "neutral", "positive")
     ]
+    where = [T.c.sentiment_label.isnot(None)]
     query = (
         select(week, func.avg(T.c.sentiment_score), func.count(), _people(), *labels)
-        .where(*filters.conditions(), T.c.sentiment_label.isnot(None))
+        .where(*filters.conditions(), *where)
         .group_by(week)
         .order_by(week)
     )
+    shown_cell = _visibility(engine, filters, [week], where, "user")
     result = []
     for w, average, count, people, negative, neutral, positive in _rows(engine, query):
-        visible = people >= MIN_PEOPLE
+        visible = shown_cell((w,), people)
         result.append(
             {
                 "week": str(w),
@@ -128,39 +207,45 @@ def weekly_sentiment(engine: Engine, filters: Filters) -> list[dict[str, Any]]:
 def counts_by(
     engine: Engine, filters: Filters, column: str, where: Sequence[ColumnElement] = ()
 ) -> list[dict[str, Any]]:
-    """Messages and people per value of `column` (team, channel, language, intent)."""
+    """Messages per value of `column` (team, channel, language, intent). A breakdown by team,
+    channel or language is a partition (`partition_hidden`), and none under a filter by one of them."""
+    if column in DIMENSIONS and filters.dimension() is not None:
+        return []
     query = (
         select(T.c[column], func.count(), _people())
         .where(*filters.conditions(), *where)
         .group_by(T.c[column])
         .order_by(func.count().desc())
     )
-    return [{column: value or "(none)", "count": shown(c, p)} for value, c, p in _rows(engine, query)]
+    rows = _rows(engine, query)
+    if column in DIMENSIONS:
+        hidden = partition_hidden({value: p for value, _, p in rows})
+        return [{column: value or "(none)", "count": None if value in hidden else c} for value, c, _ in rows]
+    visible = _visibility(engine, filters, [T.c[column]], where, "user")
+    return [{column: value or "(none)", "count": c if visible((value,), p) else None} for value, c, p in rows]
 
 
 def rising(engine: Engine, filters: Filters, top: int = 3) -> list[dict[str, Any]]:
-    """The objections that grew most from the first half of the range to the second."""
-    earlier, later = ({row["intent"]: row for row in _intent_counts(engine, half)} for half in filters.halves())
-    candidates = []
-    for intent, now in later.items():
-        before = earlier.get(intent, {"count": 0, "people": 0})
-        if now["people"] >= MIN_PEOPLE and now["count"] > before["count"]:
-            candidates.append(
-                {
-                    "intent": intent,
-                    "before": shown(before["count"], before["people"]),
-                    "after": now["count"],
-                    "rise": now["count"] - before["count"],
-                }
-            )
+    """The objections that grew most from the first half of the weeks to the second (none in one week)."""
+    first, second = filters.halves()
+    if first.end < first.start:
+        return []
+    earlier, later = (_intent_counts(engine, half) for half in (first, second))
+    candidates: list[dict[str, Any]] = []
+    # Both halves shown (or none earlier): a hidden earlier count would be the later one minus the rise.
+    for intent, (after, after_shown) in later.items():
+        before, before_shown = earlier.get(intent, (0, True))
+        if after_shown and before_shown and after > before:
+            candidates.append({"intent": intent, "before": before, "after": after, "rise": after - before})
     return sorted(candidates, key=lambda c: (-c["rise"], c["intent"]))[:top]
 
 
-def _intent_counts(engine: Engine, filters: Filters) -> list[dict[str, Any]]:
-    query = (
-        select(T.c.intent, func.count(), _people()).where(*filters.conditions(), is_objection()).group_by(T.c.intent)
-    )
-    return [{"intent": i, "count": c, "people": p} for i, c, p in _rows(engine, query)]
+def _intent_counts(engine: Engine, filters: Filters) -> dict[str, tuple[int, bool]]:
+    """Objection -> (messages, whether that figure may be shown)."""
+    where = [is_objection()]
+    query = select(T.c.intent, func.count(), _people()).where(*filters.conditions(), *where).group_by(T.c.intent)
+    visible = _visibility(engine, filters, [T.c.intent], where, "user")
+    return {i: (c, visible((i,), p)) for i, c, p in _rows(engine, query)}
 
 
 def answers(engine: Engine, filters: Filters) -> list[dict[str, Any]]:
@@ -168,15 +253,17 @@ def answers(engine: Engine, filters: Filters) -> list[dict[str, Any]]:
     helped = func.sum(case((T.c.feedback == "helpful", 1), else_=0))
     not_helped = func.sum(case((T.c.feedback == "not_helpful", 1), else_=0))
     given = func.sum(case((T.c.feedback.is_(None), 1), else_=0))
+    where = [T.c.kb_entry.isnot(None)]
     query = (
         select(T.c.kb_entry, given, helped, not_helped, _people())
-        .where(*filters.conditions("bot"), T.c.kb_entry.isnot(None))
+        .where(*filters.conditions("bot"), *where)
         .group_by(T.c.kb_entry)
         .order_by(given.desc())
     )
+    shown_cell = _visibility(engine, filters, [T.c.kb_entry], where, "bot")
     result = []
     for entry, given_count, helped_count, not_helped_count, people in _rows(engine, query):
-        visible = people >= MIN_PEOPLE
+        visible = shown_cell((entry,), people)
         rated = helped_count + not_helped_count
         result.append(
             {
@@ -208,8 +295,8 @@ def not_understood(engine: Engine, filters: Filters, limit: int = 2000) -> list[
 def conversations(engine: Engine, filters: Filters, search: str = "", limit: int = 200) -> list[dict[str, Any]]:
     """Pseudonymous conversations with a message that matches the filters (and `search`), latest first."""
     matching = select(T.c.user_id).where(*filters.conditions())
-    if search:
-        matching = matching.where(func.lower(T.c.text).like(f"%{search.lower()}%"))
+    if search:  # escaped: a % or _ typed is a character, not a wildcard
+        matching = matching.where(func.lower(T.c.text).contains(search.lower(), autoescape=True))
     query = (
         select(T.c.user_id, func.count(), func.min(T.c.ts), func.max(T.c.ts))
         .where(T.c.user_id.in_(matching), *filters.period())

@@ -1,6 +1,6 @@
 """What the dashboard's pages work with, built once per app by `create_app` and kept in
 `app.extensions["coach"]`: the log store, the dashboard users, the live knowledge base,
-the knowledge editor and the training data folder. Views reach them with `services()`."""
+the knowledge editor, the training data folder and the login throttle. Views reach them with `services()`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TypedDict, cast
 from flask import current_app
 
 from bot.adoption_log.store import LogStore
+from bot.dashboard.throttle import LoginThrottle
 from bot.dashboard.users import Users
 from bot.knowledge.editor import KnowledgeEditor
 from bot.knowledge.reload import LiveKnowledge
@@ -24,6 +25,7 @@ class Services(TypedDict):
     knowledge: LiveKnowledge
     editor: KnowledgeEditor
     data_dir: Path
+    throttle: LoginThrottle
 
 
 def build_services(settings: Settings, store: LogStore | None = None) -> Services:
@@ -36,6 +38,7 @@ def build_services(settings: Settings, store: LogStore | None = None) -> Service
         knowledge=LiveKnowledge(settings.knowledge_dir),  # follows the trainers' edits
         editor=KnowledgeEditor(settings.knowledge_dir, store.engine),
         data_dir=settings.data_dir,
+        throttle=LoginThrottle(),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.adoption_log.export import spreadsheet_cell
 from bot.dashboard import grouping, queries
 from bot.dashboard.queries import Filters
 
@@ -78,5 +79,5 @@ def _csv_value(value: object) -> object:
     if value is None:
         return HIDDEN_FIGURE
     if isinstance(value, list):
-        return " | ".join(map(str, value))
-    return value
+        value = " | ".join(map(str, value))
+    return spreadsheet_cell(value)

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from bot.dashboard.guard import requires
+from bot.dashboard.pages import kept_query
 from bot.dashboard.services import services
 from bot.knowledge.replies import ConversationState, compose
 from bot.learning import examples as learning
@@ -140,7 +141,7 @@ def assign() -> Response:
 
 def _back_to_not_understood() -> Response:
     """The not-understood page, with the filters it was posted from."""
-    filters: dict[str, Any] = request.args.to_dict()  # Any: how url_for types its keyword values
+    filters: dict[str, Any] = kept_query()  # Any: how url_for types its keyword values
     return redirect(url_for("conversations.not_understood", **filters))
 
 

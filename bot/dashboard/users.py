@@ -21,7 +21,8 @@ from bot.db import Base, utc_now
 
 ROLES = ("lead", "trainer", "admin")
 MIN_PASSWORD = 10
-_USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
+MAX_USERNAME = 64
+_USERNAME = re.compile(rf"^[A-Za-z0-9._@-]{{2,{MAX_USERNAME}}}$")
 # Checked against when the user does not exist, so a wrong name costs as much time as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
 
@@ -77,8 +78,10 @@ class Users:
         return User(username, role)
 
     def authenticate(self, username: str, password: str) -> User | None:
-        with Session(self.engine, future=True) as session:
-            row = session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none()
+        row = None
+        if _USERNAME.match(username):  # no other name exists, nor need reach the database
+            with Session(self.engine, future=True) as session:
+                row = session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none()
         if row is None:
             check_password_hash(_DUMMY_HASH, password)
             return None

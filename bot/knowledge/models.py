@@ -215,6 +215,7 @@ class ConversationFile(_Model):
     forget: tuple[Text, ...]
     forgotten: tuple[Text, ...]
     forget_kept: tuple[Text, ...]
+    forget_failed: tuple[Text, ...]  # erasing failed: nothing is promised; may name {help_contact}
     out_of_scope: tuple[Text, ...]
     not_understood: tuple[Text, ...]
     topics_intro: tuple[Text, ...]
@@ -227,6 +228,7 @@ class ConversationFile(_Model):
     edited_message: tuple[Text, ...]
     not_allowed: tuple[Text, ...]
     joined: tuple[Text, ...]
+    join_locked: tuple[Text, ...]  # too many wrong join codes
     coach_unavailable: tuple[Text, ...]
     # A person to talk to, and how-to questions about the company's own CRM; the texts
     # marked {help_contact} get COACH_HELP_CONTACT, or help_contact_default when it is unset.

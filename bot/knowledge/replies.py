@@ -85,7 +85,7 @@ class Reply:
     buttons: Sequence[Button] = field(default_factory=tuple)
     kb_entry: str | None = None  # the entry this reply draws on or gives feedback about
     feedback: str | None = None
-    erase: bool = False  # the user confirmed /forget: erase their log rows and conversation
+    erase: bool = False  # the user confirmed /forget: the action erases, then says so (or `erasure_failed`)
     request: str | None = None  # the user asked for a person and agreed: trainers see it
     state: ConversationState = field(default_factory=ConversationState)
 
@@ -200,6 +200,15 @@ def _answer_forget(kb: KnowledgeBase, intent: str, language: str, state: Convers
 
 def _help_contact(kb: KnowledgeBase, language: str, facts: MessageFacts) -> str:
     return facts.contact or kb.conversation[language].texts["help_contact_default"][0]
+
+
+def erasure_failed(kb: KnowledgeBase, language: str, state: ConversationState, contact: str | None = None) -> Reply:
+    """Said instead of `forgotten` when erasing did not happen: nothing is promised; try again, or ask a person."""
+    text = kb.conversation[language].texts["forget_failed"][0]
+    return Reply(
+        text=text.replace(HELP_CONTACT, _help_contact(kb, language, MessageFacts(contact=contact))),
+        state=replace(state, awaiting=None),
+    )
 
 
 def _ask_for_person(kb: KnowledgeBase, language: str, state: ConversationState, facts: MessageFacts) -> Reply:

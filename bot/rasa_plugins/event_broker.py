@@ -38,7 +38,7 @@ class AdoptionLogBroker(EventBroker):
     def __init__(self, settings: coach_settings.Settings, interval: float = 0.5) -> None:
         self.settings = settings
         self.events = EventLog(load_key(settings.secret_key, settings.secret_key_file), settings.store_text)
-        self.outbox = Outbox(settings.outbox_file)
+        self.outbox = Outbox(settings.outbox_file, settings.outbox_max_rows)
         self.store = LogStore(settings.log_db_url)
         self.writer = OutboxWriter(
             self.outbox, self.store, interval=interval, daily=lambda: retention.purge(settings, self.store)

@@ -21,17 +21,28 @@ Why each one pays, with measured figures: the README's benchmark section.
 3. Event class lookup. Rasa: walks every subclass of `Event` for each stored event it
    reads. Instead: the class found for a type name is remembered. Proof:
    `test_event_classes_are_found_as_rasa_finds_them` (known, unknown, default, `topic`).
+4. The action server's door (`guard_action_server`, through rasa-sdk's own plugin hook, not a
+   replacement). rasa-sdk: anyone who reaches the port may call an action, a body may be
+   100 MB (Sanic's default; its 413 comes back as the sdk's 500), and a deflate body is
+   inflated whole, so a 1 MB bomb becomes 1 GB in memory. Instead: a call without the
+   shared secret gets 401, a body or its inflated content over 1 MB gets 413, and the sdk
+   then sees the call uncompressed. Proof that the sdk's own answers are unchanged for
+   calls with the secret, and the limits: the action-server tests in test_patches.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
+import zlib
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+import pluggy
 import rasa
+import rasa_sdk
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
@@ -39,6 +50,10 @@ from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
 from rasa.utils.endpoints import EndpointConfig
+from rasa_sdk.plugin import plugin_manager
+from sanic import Sanic, response
+from sanic.exceptions import PayloadTooLarge
+from sanic.request import Request
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +168,69 @@ def _remote_action_init(self: RemoteAction, name: str, action_endpoint: Endpoint
     _originals[(RemoteAction, "__init__")](self, name, action_endpoint)
 
 
+# The header the Rasa server sends the action server's secret in (endpoints.yml, deploy/endpoints.yml).
+ACTIONS_TOKEN_HEADER = "X-Coach-Actions-Token"
+# An action call carries the conversation's recent events: tens of kilobytes.
+MAX_ACTION_CALL_BYTES = 1_000_000
+# zlib's window bits for "a zlib or a gzip stream, whichever the header says".
+_ZLIB_OR_GZIP = 32 + zlib.MAX_WBITS
+
+
+def _refusal(status: int, message: str) -> response.HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+class ActionServerDoor:
+    """rasa-sdk's `attach_sanic_app_extensions` hook: the secret, the size limits, one inflation."""
+
+    def __init__(self, token: str, limit: int = MAX_ACTION_CALL_BYTES) -> None:
+        if not token:
+            raise ValueError("the action server needs a non-empty secret")
+        self._token = token.encode()
+        self.limit = limit
+
+    @pluggy.HookimplMarker("rasa_sdk")
+    def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        app.config.REQUEST_MAX_SIZE = self.limit
+        # More specific than the sdk's handler of every exception, which answers 500.
+        app.error_handler.add(PayloadTooLarge, self._too_large)
+        app.register_middleware(self.check, "request")
+
+    def _too_large(self, request: Request, exception: Exception) -> response.HTTPResponse:
+        return _refusal(413, f"an action call may be at most {self.limit} bytes")
+
+    async def check(self, request: Request) -> response.HTTPResponse | None:
+        """None lets the call through to the sdk; otherwise the refusal."""
+        if request.path == "/health":  # says only "ok"; `make run` waits on it
+            return None
+        given = request.headers.get(ACTIONS_TOKEN_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._token):
+            return _refusal(401, f"only the Rasa server may call the action server (header {ACTIONS_TOKEN_HEADER})")
+        return self._inflate(request)
+
+    def _inflate(self, request: Request) -> response.HTTPResponse | None:
+        """A compressed body, inflated up to the limit, replaces the original; the sdk then reads it as JSON."""
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding == "identity":
+            return None
+        if encoding not in ("deflate", "gzip"):
+            return _refusal(415, f"unsupported Content-Encoding {encoding!r}: send deflate, gzip or none")
+        inflater = zlib.decompressobj(_ZLIB_OR_GZIP)
+        try:
+            body = inflater.decompress(request.body, self.limit + 1)
+        except zlib.error:
+            return _refusal(400, f"the body is not valid {encoding} data")
+        if len(body) > self.limit:
+            return _refusal(413, f"an action call may inflate to at most {self.limit} bytes")
+        if not inflater.eof:
+            return _refusal(400, f"the {encoding} data is cut short")
+        request.body = body
+        del request.headers["content-encoding"]
+        return None
+
+
 RASA_VERSION = "3.6.21"  # the version every replacement here was written against (requirements.lock)
+RASA_SDK_VERSION = "3.6.2"  # the sdk whose webhook the action server's door was written for
 
 
 class PatchError(RuntimeError):
@@ -180,12 +257,33 @@ def apply(version: str = rasa.__version__) -> None:
         setattr(owner, name, replacement())
 
 
+_doors: list[ActionServerDoor] = []
+
+
+def guard_action_server(token: str, version: str = rasa_sdk.__version__) -> ActionServerDoor:
+    """Puts the door in front of the action server this process will start; refuses another rasa-sdk."""
+    if version != RASA_SDK_VERSION:
+        raise PatchError(
+            f"the action server's door (bot/rasa_plugins/patches.py) was written for rasa-sdk {RASA_SDK_VERSION}, "
+            f"this is rasa-sdk {version}: install requirements.lock, or re-check it against this version"
+        )
+    door = ActionServerDoor(token)
+    for previous in _doors:
+        plugin_manager().unregister(previous)
+    _doors[:] = [door]
+    plugin_manager().register(door)
+    return door
+
+
 def undo() -> None:
-    """Puts Rasa's own methods back."""
+    """Puts Rasa's own methods back, and takes the action server's door away."""
     for (owner, name), original in _originals.items():
         setattr(owner, name, original)
     _originals.clear()
     _event_classes.clear()
+    for door in _doors:
+        plugin_manager().unregister(door)
+    _doors.clear()
 
 
 def applied() -> bool:

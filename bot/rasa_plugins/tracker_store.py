@@ -4,12 +4,12 @@
   conversations survive a restart and one setting moves everything to PostgreSQL.
 - With COACH_STORE_TEXT off, user messages are stored without their text.
 - When a reply carries the erasure mark (the user confirmed /forget), the whole
-  conversation is deleted instead of saved. This has to happen here: Rasa saves
-  the tracker after the action ran, so an action that deleted it itself would
-  see it written back a moment later.
+  conversation is deleted instead of saved. The action already erased what was stored
+  before it said so (bot/privacy/erasure.py); this erases the turn itself, which Rasa
+  saves after the action ran.
 - Rasa counts a conversation's stored events with a query on every save, to find the
   new ones. The store remembers on the tracker how many it loaded (or last saved)
-  instead; a tracker it did not load itself still gets Rasa's count.
+  instead; for a tracker it did not load itself it asks which events are stored.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -82,13 +83,28 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         """The events past what is stored, which `save` writes next; the event broker gets them here."""
         stored = getattr(tracker, _STORED, None)
         if stored is None:
-            events = list(super()._additional_events(session, tracker))
+            events = self._unstored(session, tracker)
         else:
             events = list(itertools.islice(tracker.events, stored, None))
         if self.event_broker is not None:
             for event in events:
                 self.event_broker.publish({"sender_id": tracker.sender_id, **event.as_dict()})
         return iter(events)
+
+    def _unstored(self, session, tracker: DialogueStateTracker) -> list[Event]:
+        """The events of a tracker this store did not load, that are not stored yet, known by kind and time.
+
+        Rasa counts the stored events instead and skips that many, which loses a whole turn when
+        Rasa started the conversation afresh while the database was unreachable and the stored
+        conversation is the longer one once it is back."""
+        if not tracker.events:
+            return []
+        since = min(event.timestamp for event in tracker.events)
+        query = select(self.SQLEvent.type_name, self.SQLEvent.timestamp).where(
+            self.SQLEvent.sender_id == tracker.sender_id, self.SQLEvent.timestamp >= since
+        )
+        stored = {(kind, timestamp) for kind, timestamp in session.execute(query)}
+        return [event for event in tracker.events if (event.type_name, event.timestamp) not in stored]
 
     def erase(self, sender_id: str) -> int:
         with self.session_scope() as session:

@@ -8,6 +8,7 @@ from the `product` fixture."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,6 +122,9 @@ def product_env(tmp_path_factory, fake_telegram, fake_slack):
         # Empty rather than absent: a developer's .env does not fill them in (it never overrides).
         "DATABASE_URL": "",
         "COACH_SECRET_KEY": "",
+        "COACH_CONNECTOR_SECRET": "",  # generated in the var folder too
+        "RASA_API_TOKEN": "",  # generated in the var folder, where rasa_api_token() reads it
+        "ACTIONS_TOKEN": "",
         **dict(zip(PORT_VARIABLES, map(str, free_ports(len(PORT_VARIABLES))), strict=True)),
         "TELEGRAM_TOKEN": fake_telegram.token,
         "TELEGRAM_API_BASE_URL": fake_telegram.base_url,
@@ -134,13 +139,20 @@ def product_env(tmp_path_factory, fake_telegram, fake_slack):
 
 
 @pytest.fixture(scope="session")
-def product(product_env) -> Product:
+def product(product_env) -> Iterator[Product]:
+    with running(product_env) as coach:
+        yield coach
+
+
+@contextlib.contextmanager
+def running(env: dict) -> Iterator[Product]:
+    """The product as `make run` starts it with `env` (its ports, databases, connectors), stopped on exit."""
     require_model()
-    ports = [int(product_env[name]) for name in PORT_VARIABLES]
+    ports = [int(env[name]) for name in PORT_VARIABLES]
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.run"],
         cwd=ROOT,
-        env=product_env,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -158,13 +170,15 @@ def product(product_env) -> Product:
         pytest.fail("the product did not start:\n" + "".join(output))
     # Keep reading its output, or a full pipe would stall it.
     threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
-    running = Product(process, *ports)
-    yield running
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=60)
-    # For whoever reads a failure: the product's last output, next to its databases.
-    (Path(product_env["COACH_VAR_DIR"]) / "product.log").write_text("".join(output))
-    assert not any(port_in_use(p) for p in running.ports), "a component outlived Ctrl-C"
+    coach = Product(process, *ports)
+    try:
+        yield coach
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        # For whoever reads a failure: the product's last output, next to its databases.
+        (Path(env["COACH_VAR_DIR"]) / "product.log").write_text("".join(output))
+    assert not any(port_in_use(p) for p in coach.ports), "a component outlived Ctrl-C"
 
 
 def exported_rows(env: dict) -> list:
@@ -181,3 +195,11 @@ def exported_rows(env: dict) -> list:
     )
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def rasa_api_token(env: dict) -> str:
+    """The token of the product's Rasa HTTP API, as `coach train --reload-url` finds it (its var folder)."""
+    from bot.rasa_plugins.start import api_token
+    from bot.settings import load
+
+    return api_token(load(env))

@@ -80,8 +80,8 @@ def test_assign_retrain_compare_and_keep_the_better_model(tmp_path):
     assert _digest(model) == kept
 
 
-def test_a_running_server_loads_a_model_without_dropping_the_conversation(product):
-    from tests.system.product import MODEL
+def test_a_running_server_loads_a_model_without_dropping_the_conversation(product, product_env):
+    from tests.system.product import MODEL, rasa_api_token
 
     def say(sender, text):
         request = urllib.request.Request(
@@ -94,6 +94,6 @@ def test_a_running_server_loads_a_model_without_dropping_the_conversation(produc
 
     sender = f"reload-{uuid.uuid4()}"
     say(sender, "non ho tempo per compilare il CRM")
-    reload_server(product.rasa_url, MODEL)
+    reload_server(product.rasa_url, MODEL, rasa_api_token(product_env))
     [more] = say(sender, "/ask_more")
     assert more["text"].startswith("Approfondimento:"), "the topic of the conversation survived the reload"

@@ -185,3 +185,34 @@ def test_a_trainers_edit_of_a_connector_text_reaches_telegram_without_a_restart(
     finally:
         texts_file.write_text(original, encoding="utf-8")
     assert until(old) == old, "and back, for the tests after this one"
+
+
+def test_wrong_join_codes_lock_the_account_out_even_for_the_right_code(telegram):
+    stranger = 3001
+    for attempt in range(1, 6):
+        telegram.push(tg.text_message(stranger, f"codice-{attempt}", "it"))
+        telegram.wait_for(stranger, attempt)
+    answers = [message["text"] for message in telegram.sent(stranger)]
+    assert answers == [texts("it")["not_allowed"][0]] * 4 + [texts("it")["join_locked"][0]]
+    telegram.push(tg.text_message(stranger, TELEGRAM_JOIN_CODE, "it"))
+    assert telegram.wait_for(stranger, 6)[-1]["text"] == texts("it")["join_locked"][0]
+
+
+def test_forget_over_telegram_erases_the_membership_and_the_log_before_saying_so(telegram, product_env):
+    member = 3101
+    telegram.push(tg.text_message(member, TELEGRAM_JOIN_CODE, "en"))
+    assert telegram.wait_for(member, 1)[-1]["text"] == texts("en")["joined"][0]
+    telegram.push(tg.text_message(member, "I have no time for the CRM", "en"))
+    telegram.wait_for(member, 2)
+    assert wait_for_rows(product_env, member, 2)
+    telegram.push(tg.text_message(member, "/forget", "en"))
+    assert telegram.wait_for(member, 3)[-1]["text"] == texts("en")["forget"][0]
+    telegram.push(tg.click(member, "/affirm", "en"))
+    assert telegram.wait_for(member, 4)[-1]["text"] == texts("en")["forgotten"][0]
+    # The membership went with the rest: the account has to send the code again.
+    telegram.push(tg.text_message(member, "I have no time for the CRM", "en"))
+    assert telegram.wait_for(member, 5)[-1]["text"] == texts("en")["not_allowed"][0]
+    deadline = time.monotonic() + 30  # the rows of the last turn are erased once the outbox delivered them
+    while log_rows(product_env, member) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert log_rows(product_env, member) == []

@@ -1,14 +1,25 @@
-"""The coaching action with CollectingDispatcher and real rasa_sdk trackers."""
+"""The coaching action with CollectingDispatcher and real rasa_sdk trackers; a confirmed /forget
+erases in each test's own databases and files."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import uuid
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import insert, select
 
 from actions.actions import ActionCoachReply
+from bot import settings
+from bot.adoption_log.store import LogRecord, LogStore
+from bot.channels.access import Access
+from bot.db import make_engine, utc_now
+from bot.learning import examples as learning
+from bot.privacy.pseudonyms import pseudonym
+from bot.privacy.retention import EVENTS
 
 
 def _tracker(intent: str, parsed_language: str, decided_by: str = "text", **slots) -> Tracker:
@@ -80,3 +91,99 @@ def test_forget_is_asked_then_confirmed_and_the_reply_carries_the_erasure_mark()
     confirmed, slots = _run(_tracker("affirm", "en", awaiting_confirmation="forget"))
     assert confirmed[0]["erase_user_data"] is True
     assert slots["awaiting_confirmation"] is None and slots["kb_entry"] is None
+
+
+KEY = "a-test-key-for-the-pseudonyms-of-these-tests"
+ACCOUNT = "4242"
+CODE = "codice-di-prova"
+
+
+@pytest.fixture(autouse=True)
+def erasure_settings(tmp_path, monkeypatch):
+    """A confirmed /forget erases for real: here, in this test's own databases and files."""
+    current = settings.load(
+        {"COACH_VAR_DIR": str(tmp_path / "var"), "COACH_DATA_DIR": str(tmp_path / "data"), "COACH_SECRET_KEY": KEY}
+    )
+    (current.data_dir / "nlu").mkdir(parents=True)
+    store = LogStore(current.log_db_url)
+    store.migrate()  # as the product does when it starts
+    store.close()
+    monkeypatch.setattr(ActionCoachReply, "erasure_settings", current)
+    return current
+
+
+def _user_row(user_id: str, text: str, request: str | None = None) -> LogRecord:
+    return LogRecord(str(uuid.uuid4()), utc_now(), user_id, "user", "telegram", text=text, request=request)
+
+
+def _tracker_events(url: str, *senders: str) -> None:
+    engine = make_engine(url)
+    EVENTS.create(engine)
+    with engine.begin() as connection:
+        for sender in senders:
+            connection.execute(insert(EVENTS), {"sender_id": sender, "type_name": "user", "timestamp": 1.0})
+    engine.dispose()
+
+
+def _remaining_tracker_senders(url: str) -> list[str]:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        senders = list(connection.execute(select(EVENTS.c.sender_id)).scalars())
+    engine.dispose()
+    return senders
+
+
+def _confirm_forget(sender: str) -> list[dict]:
+    latest = {"intent": {"name": "affirm", "confidence": 0.9}, "language": "it", "language_source": "text"}
+    events = [{"event": "user", "input_channel": "telegram"}]
+    tracker = Tracker(sender, {"awaiting_confirmation": "forget"}, latest, events, False, None, {}, "action_listen")
+    messages, slots = _run(tracker)
+    assert slots["awaiting_confirmation"] is None
+    return messages
+
+
+def test_a_confirmed_forget_erases_everything_of_that_person_before_saying_so(erasure_settings):
+    current = erasure_settings
+    person = pseudonym(KEY.encode(), "telegram", ACCOUNT)
+    other = pseudonym(KEY.encode(), "telegram", "777")
+    store = LogStore(current.log_db_url)
+    store.add(
+        [
+            _user_row(person, "il CRM mi ruba la mattina"),
+            _user_row(person, "voglio una persona", request="person"),
+            _user_row(other, "non ho mai tempo per il CRM"),
+        ]
+    )
+    access = Access("telegram", KEY.encode(), store.engine, frozenset(), CODE)
+    assert access.try_join(ACCOUNT, CODE) and access.try_join("777", CODE)
+    learning.add_examples(
+        current.data_dir,
+        "it",
+        "objection_no_time",
+        ["il CRM  mi ruba la mattina", "non ho mai tempo per il CRM"],
+        ["objection_no_time"],
+    )
+    _tracker_events(current.tracker_db_url, person, other)
+
+    messages = _confirm_forget(person)
+
+    assert messages[0]["text"] == ActionCoachReply.knowledge.get().conversation["it"].texts["forgotten"][0]
+    assert messages[0]["erase_user_data"] is True
+    assert store.count(person) == 0 and store.count(other) == 1
+    assert not access.is_allowed(ACCOUNT) and access.is_allowed("777")
+    learned = learning.intent_examples(learning.learned_file(current.data_dir, "it"))
+    assert [example.text for example in learned] == ["non ho mai tempo per il CRM"]
+    assert _remaining_tracker_senders(current.tracker_db_url) == [other]
+    store.close()
+
+
+def test_when_erasing_fails_the_person_is_told_so_and_nothing_is_marked_erased(erasure_settings, monkeypatch):
+    # A log database that refuses connections: the first step of the erasure fails.
+    unreachable = dataclasses.replace(erasure_settings, log_db_url="postgresql://coach@127.0.0.1:9/none")
+    monkeypatch.setattr(ActionCoachReply, "erasure_settings", unreachable)
+
+    messages = _confirm_forget(pseudonym(KEY.encode(), "telegram", ACCOUNT))
+
+    texts = ActionCoachReply.knowledge.get().conversation["it"].texts
+    assert messages[0]["text"] == texts["forget_failed"][0].replace("{help_contact}", texts["help_contact_default"][0])
+    assert "erase_user_data" not in messages[0]

@@ -81,3 +81,44 @@ def test_an_unreachable_database_is_a_clear_error_not_a_traceback(monkeypatch, t
 def test_an_unknown_format_is_refused():
     with pytest.raises(ValueError, match="unknown format"):
         export.write([], io.StringIO(), "xml")
+
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"]
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote(log, capsys):
+    log.add(
+        [record(text=text, sentiment_score=-0.4) for text in FORMULAS]
+        + [record(text="plain - text", sentiment_score=-0.4)]
+    )
+    assert cli.main(["export", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["text"] for row in rows] == [
+        '\'=HYPERLINK("http://x")',
+        "'+1+2",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tcmd",
+        "'=1",
+        "plain - text",
+    ]
+    assert {row["sentiment_score"] for row in rows} == {"-0.4"}  # a number stays a number
+
+
+def test_jsonl_keeps_the_text_as_it_is(log, capsys):
+    log.add([record(text="=1+1")])
+    assert cli.main(["export", "--format", "jsonl"]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == "=1+1"
+
+
+def test_a_nul_stored_by_an_earlier_version_does_not_stop_the_csv_export(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'coach.db'}"  # PostgreSQL never stored one
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path))
+    store = LogStore(url)
+    store.migrate()
+    store.add([record(text="before\x00after")])
+    assert cli.main(["export", "--format", "csv"]) == 0
+    [row] = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert row["text"] == "beforeafter"
+    store.close()

@@ -1,5 +1,6 @@
 """Nothing lost: rows wait on disk while the log database is down, and arrive once, in order."""
 
+import datetime as dt
 import shutil
 import time
 from pathlib import Path
@@ -97,10 +98,11 @@ def test_an_erasure_waits_behind_the_rows_it_erases(database_url, tmp_path):
     outbox = Outbox(tmp_path / "outbox.db")
     store = LogStore(database_url)
     store.migrate()
-    outbox.put(record(user="p-a"))
-    outbox.put(record(user="p-b"))
-    outbox.put_forget("p-a")
-    outbox.put(record(user="p-a"))  # wrote again after forgetting: kept
+    asked = dt.datetime(2026, 11, 20, 10, 0)
+    outbox.put(record(user="p-a", ts=asked - dt.timedelta(minutes=1)))
+    outbox.put(record(user="p-b", ts=asked - dt.timedelta(minutes=1)))
+    outbox.put_forget("p-a", at=asked)
+    outbox.put(record(user="p-a", ts=asked + dt.timedelta(minutes=1)))  # wrote again after forgetting: kept
     outbox.deliver(store)
     assert store.count("p-a") == 1 and store.count("p-b") == 1
     store.close()

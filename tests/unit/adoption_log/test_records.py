@@ -84,3 +84,18 @@ def test_only_a_confirmed_forget_reply_asks_for_erasure():
     assert asks_erasure(published(reply(**reply_metadata("it", None, None, erase=True))))
     assert not asks_erasure(published(reply(**reply_metadata("it", None, None, erase=False))))
     assert not asks_erasure(published(objection()))
+
+
+def test_the_same_event_published_twice_is_one_row_and_distinct_events_are_two(database_url, tmp_path):
+    from bot.adoption_log.outbox import Outbox
+    from bot.adoption_log.store import LogStore
+
+    store = LogStore(database_url)
+    store.migrate()
+    log, outbox = EventLog(KEY, store_text=True), Outbox(tmp_path / "outbox.db")
+    message = published(objection())
+    for event in (message, dict(message), published(objection()), published(objection(), sender="other")):
+        outbox.put(log.record(event))
+    outbox.deliver(store)
+    assert store.count() == 3
+    store.close()

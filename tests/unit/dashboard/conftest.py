@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import shutil
 
 import pytest
 
@@ -21,18 +22,30 @@ PASSWORDS = {
 NOW = dt.datetime(2026, 11, 20, 12, 0)
 
 
+def own_files(var):
+    """Settings for copies of the knowledge and the training data in `var`: a test that edits
+    an answer or adds examples (on purpose or by accident) never writes the project's own."""
+    shutil.copytree(ROOT / "knowledge", var / "knowledge")
+    shutil.copytree(ROOT / "data", var / "data")
+    return {
+        "COACH_VAR_DIR": str(var),
+        "COACH_KNOWLEDGE_DIR": str(var / "knowledge"),
+        "COACH_DATA_DIR": str(var / "data"),
+    }
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def dashboard_settings(request, tmp_path_factory):
     """One filled database per module and backend: the demo weeks take a moment to write."""
     var = tmp_path_factory.mktemp("dashboard")
     if request.param == "sqlite":
         url = f"sqlite:///{var / 'coach.db'}"
-        yield load({"DATABASE_URL": url, "COACH_VAR_DIR": str(var), "COACH_SECRET_KEY": "k"})
+        yield load({"DATABASE_URL": url, "COACH_SECRET_KEY": "k", **own_files(var)})
         return
     from tests.databases import fresh_postgres_database
 
     for url in fresh_postgres_database():
-        yield load({"DATABASE_URL": url, "COACH_VAR_DIR": str(var), "COACH_SECRET_KEY": "k"})
+        yield load({"DATABASE_URL": url, "COACH_SECRET_KEY": "k", **own_files(var)})
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +61,35 @@ def app(dashboard_settings):
     store.close()
 
 
-class Browser:
-    """Flask's test client as a browser on HTTPS (the session cookie is Secure), sending a Referer."""
+def own_app(var, **environ):
+    """A dashboard of its own over an empty SQLite log, with the three users; `environ` adds settings."""
+    settings = load({"COACH_SECRET_KEY": "k", **own_files(var), **environ})
+    store = LogStore(settings.log_db_url)
+    store.migrate()
+    for name, (role, password) in PASSWORDS.items():
+        Users(store.engine).add(name, password, role)
+    return create_app(settings, store=store)
 
-    def __init__(self, app):
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """A dashboard of its own, for tests that change what it remembers (such as failed logins)."""
+    app = own_app(tmp_path)
+    yield app
+    app.extensions["coach"]["store"].close()
+
+
+class Browser:
+    """Flask's test client as a browser (on HTTPS unless `base_url` says otherwise), sending a
+    Referer, from `address`."""
+
+    def __init__(self, app, base_url="https://coach.example", address="127.0.0.1"):
         self.client = app.test_client()
-        self.options = {"base_url": "https://coach.example", "headers": {"Referer": "https://coach.example/"}}
+        self.options = {
+            "base_url": base_url,
+            "headers": {"Referer": f"{base_url}/"},
+            "environ_base": {"REMOTE_ADDR": address},
+        }
 
     def get(self, path):
         return self.client.get(path, **self.options)

@@ -25,6 +25,7 @@ URLS = {
     "/knowledge/<intent>/history": "trainer.knowledge_history",
     "/knowledge/<intent>/revert/<int:version_id>": "trainer.knowledge_revert",
     "/users": "admin.manage_users",
+    "/dead-letters": "admin.dead_letters",
     "/static/<path:filename>": "static",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.language_identifier import LanguageIdentifier
+from bot.nlu.model_files import ARRAYS_FILE, ModelFileError
 from bot.nlu.sentiment_analyzer import SentimentAnalyzer
+from tests.unit.nlu.planted import PlantedPickle
 
 EXAMPLES = {
     "it": ["non ho tempo per il crm", "i clienti sono miei", "grazie mille", "ciao a tutti", "il capo vuole excel"],
@@ -104,6 +107,29 @@ def test_components_without_a_trained_model_leave_messages_alone(tmp_path):
         assert message.get("language") is None and message.get("sentiment") is None
 
 
+def test_a_pickled_model_of_an_earlier_version_is_refused_not_run(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("LanguageIdentifier")
+    LanguageIdentifier.create({}, storage, resource, _context()).train(_training_data())
+    marker = tmp_path / "the-pickle-ran"
+    with storage.write_to(resource) as directory:
+        (directory / "model.joblib").write_bytes(pickle.dumps(PlantedPickle(marker)))
+    with pytest.raises(ModelFileError, match="train it again"):
+        LanguageIdentifier.load({}, storage, resource, _context())
+    assert not marker.exists()
+
+
+def test_a_tampered_model_file_stops_the_model_from_loading(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("LanguageIdentifier")
+    LanguageIdentifier.create({}, storage, resource, _context()).train(_training_data())
+    with storage.write_to(resource) as directory:
+        (directory / ARRAYS_FILE).write_bytes(pickle.dumps(PlantedPickle(tmp_path / "the-pickle-ran")))
+    with pytest.raises(ModelFileError, match="pickled data"):
+        LanguageIdentifier.load({}, storage, resource, _context())
+    assert not (tmp_path / "the-pickle-ran").exists()
+
+
 def _featurize(messages):
     """Tokens, sparse counts and E5 embeddings, as the pipeline does before the classifier."""
     from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
@@ -188,3 +214,15 @@ def test_linear_intent_classifier_ranks_intents_and_survives_persistence(tmp_pat
     ranking = new[0].get("intent_ranking")
     assert len(ranking) == 3 and ranking[0]["confidence"] >= ranking[1]["confidence"]
     assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
+
+
+def test_of_a_very_long_message_e5_reads_the_opening_and_the_end():
+    import numpy as np
+
+    from bot.nlu.embeddings import MAX_CHARS, embed
+
+    opening, point = "Allora, ti racconto la mia settimana. ", " Insomma: non ho tempo per il CRM."
+    long_message = opening + "😀" * 40_000 + point
+    middle_left_out = long_message[: MAX_CHARS // 2] + " … " + long_message[-(MAX_CHARS // 2) :]
+    assert np.allclose(embed([long_message]), embed([middle_left_out]))
+    assert float(embed([long_message])[0] @ embed(["non ho tempo per il CRM"])[0]) > 0.8

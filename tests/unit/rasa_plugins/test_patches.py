@@ -2,9 +2,14 @@
 retry of a call whose connection broke, against a real HTTP server on 127.0.0.1."""
 
 import asyncio
+import contextlib
 import json
 import socket
+import sys
+import tracemalloc
+import zlib
 
+import aiohttp
 import pytest
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
@@ -15,8 +20,12 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionSt
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
+from rasa_sdk import Action
+from rasa_sdk.endpoint import create_app
+from sanic import Sanic
 
 from bot.rasa_plugins import patches as rasa_tuning
+from bot.rasa_plugins.patches import ACTIONS_TOKEN_HEADER, MAX_ACTION_CALL_BYTES, RASA_VERSION
 
 VALID = {"events": [{"event": "slot", "name": "language", "value": "it"}], "responses": [{"text": "ciao"}]}
 INVALID = [{"events": "not a list"}, {"responses": [42]}, {"events": [{"event": "slot", "timestamp": "yesterday"}]}]
@@ -174,3 +183,177 @@ def unused_tcp_port_url():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/webhook"
+
+
+# The action server's door, in front of rasa-sdk's own app served on 127.0.0.1.
+
+SECRET = "s3cret"
+ACTION_CALL = {
+    "next_action": "action_echo",
+    "sender_id": "someone",
+    "version": RASA_VERSION,
+    "domain": {},
+    "tracker": {"sender_id": "someone", "slots": {}, "latest_message": {"text": "ciao"}, "events": []},
+}
+
+
+class _EchoAction(Action):
+    def name(self) -> str:
+        return "action_echo"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=tracker.latest_message["text"])
+        return []
+
+
+@contextlib.asynccontextmanager
+async def _sdk_server(guarded: bool):
+    """rasa-sdk's app, as `rasa run actions` builds it (with the door through its plugin hook, or bare)."""
+    from rasa_sdk.plugin import plugin_manager
+
+    app = create_app(sys.modules[__name__])
+    if guarded:
+        rasa_tuning.guard_action_server(SECRET)
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    await server.startup()
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
+            yield client
+    finally:
+        server.close()
+        await server.wait_closed()
+        rasa_tuning.undo()
+
+
+@pytest.fixture(autouse=True)
+def _sanic_apps_may_share_a_name(monkeypatch):
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+
+def _answers(guarded: bool, calls: list[tuple[str, str, dict]]) -> list[tuple[int, str]]:
+    async def scenario():
+        answers = []
+        async with _sdk_server(guarded) as client:
+            for method, path, options in calls:
+                async with client.request(method, path, **options) as reply:
+                    answers.append((reply.status, await reply.text()))
+        return answers
+
+    return asyncio.run(scenario())
+
+
+def _with_secret(options: dict) -> dict:
+    return {**options, "headers": {**options.get("headers", {}), ACTIONS_TOKEN_HEADER: SECRET}}
+
+
+def _deflated(payload: bytes, gzip: bool = False) -> bytes:
+    compressor = zlib.compressobj(wbits=31 if gzip else zlib.MAX_WBITS)
+    return compressor.compress(payload) + compressor.flush()
+
+
+def test_calls_with_the_secret_get_the_sdks_own_answers():
+    calls = [
+        ("GET", "/health", {}),
+        ("GET", "/actions", {}),
+        ("POST", "/webhook", {"json": ACTION_CALL}),
+        ("POST", "/webhook", {"json": {**ACTION_CALL, "next_action": "action_nobody_wrote"}}),
+        ("POST", "/webhook", {"data": b"not json", "headers": {"Content-Type": "application/json"}}),
+        # How Rasa sends a call with COMPRESS_ACTION_SERVER_REQUEST=true (aiohttp's `compress=True`).
+        (
+            "POST",
+            "/webhook",
+            {"data": _deflated(json.dumps(ACTION_CALL).encode()), "headers": {"Content-Encoding": "deflate"}},
+        ),
+    ]
+    sdk = _answers(False, calls)
+    assert [status for status, _ in sdk] == [200, 200, 200, 404, 400, 200]
+    assert json.loads(sdk[2][1])["responses"][0]["text"] == "ciao"
+    assert _answers(True, [(method, path, _with_secret(options)) for method, path, options in calls]) == sdk
+
+
+def test_a_call_without_the_secret_is_refused_and_health_stays_open():
+    wrong = {"headers": {ACTIONS_TOKEN_HEADER: "guess"}}
+    answers = _answers(
+        True,
+        [
+            ("POST", "/webhook", {"json": ACTION_CALL}),
+            ("POST", "/webhook", {"json": ACTION_CALL, **wrong}),
+            ("GET", "/actions", {}),
+            ("GET", "/health", {}),
+        ],
+    )
+    assert [status for status, _ in answers] == [401, 401, 401, 200]
+    assert ACTIONS_TOKEN_HEADER in json.loads(answers[0][1])["error"]
+
+
+def test_a_body_over_the_limit_gets_413_with_a_message():
+    [(status, body)] = _answers(
+        True, [("POST", "/webhook", _with_secret({"data": b"x" * (MAX_ACTION_CALL_BYTES + 1)}))]
+    )
+    assert status == 413 and str(MAX_ACTION_CALL_BYTES) in json.loads(body)["error"]
+
+
+def test_a_compression_bomb_gets_413_without_being_inflated():
+    # Half a megabyte that inflates to half a gigabyte.
+    compressor = zlib.compressobj(9)
+    zeros = bytes(1 << 20)
+    bomb = b"".join(compressor.compress(zeros) for _ in range(512)) + compressor.flush()
+    assert len(bomb) < MAX_ACTION_CALL_BYTES
+    tracemalloc.start()
+    try:
+        answers = _answers(
+            True,
+            [
+                ("POST", "/webhook", _with_secret({"data": bomb, "headers": {"Content-Encoding": "deflate"}})),
+                (
+                    "POST",
+                    "/webhook",
+                    _with_secret(
+                        {"data": _deflated(bytes(1 << 21), gzip=True), "headers": {"Content-Encoding": "gzip"}}
+                    ),
+                ),
+            ],
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [status for status, _ in answers] == [413, 413]
+    assert "inflate" in json.loads(answers[0][1])["error"]
+    assert peak < 50 * (1 << 20), f"{peak / (1 << 20):.0f} MB were allocated to refuse it"
+
+
+def test_broken_or_unknown_compression_gets_a_4xx_with_a_message():
+    whole = _deflated(json.dumps(ACTION_CALL).encode())
+    answers = _answers(
+        True,
+        [
+            ("POST", "/webhook", _with_secret({"data": b"not deflate", "headers": {"Content-Encoding": "deflate"}})),
+            (
+                "POST",
+                "/webhook",
+                _with_secret({"data": whole[: len(whole) // 2], "headers": {"Content-Encoding": "deflate"}}),
+            ),
+            ("POST", "/webhook", _with_secret({"data": b"{}", "headers": {"Content-Encoding": "br"}})),
+            (
+                "POST",
+                "/webhook",
+                _with_secret(
+                    {
+                        "data": _deflated(json.dumps(ACTION_CALL).encode(), gzip=True),
+                        "headers": {"Content-Encoding": "gzip"},
+                    }
+                ),
+            ),
+        ],
+    )
+    assert [status for status, _ in answers] == [400, 400, 415, 200]
+    assert all(json.loads(body)["error"] for _, body in answers[:3])
+
+
+def test_the_door_refuses_another_rasa_sdk():
+    with pytest.raises(rasa_tuning.PatchError, match="rasa-sdk 3.6.2"):
+        rasa_tuning.guard_action_server(SECRET, version="3.7.0")

@@ -188,7 +188,7 @@ def test_a_trainers_edit_of_a_connector_text_reaches_telegram_without_a_restart(
 
 
 def test_wrong_join_codes_lock_the_account_out_even_for_the_right_code(telegram):
-    stranger = 3001
+    stranger = 3901  # an account no other test (test_attacks joins 3001) has used
     for attempt in range(1, 6):
         telegram.push(tg.text_message(stranger, f"codice-{attempt}", "it"))
         telegram.wait_for(stranger, attempt)

@@ -307,15 +307,6 @@ def _attack_erasure(product, env: dict, sender: str, **metadata: str) -> list[di
     return _wait_for_text(env, after)
 
 
-@pytest.fixture(scope="module")
-def telegram(product, fake_telegram):
-    deadline = time.monotonic() + 60
-    while not fake_telegram.called("getUpdates"):
-        assert time.monotonic() < deadline, "the Telegram connector never polled"
-        time.sleep(0.2)
-    return fake_telegram
-
-
 def joined_telegram_account(telegram, account: int) -> int:
     """An account of this module's own (the allowed ones belong to test_telegram.py), joined with the code."""
     telegram.push(tg.text_message(account, TELEGRAM_JOIN_CODE, "it"))

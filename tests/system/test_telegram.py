@@ -37,15 +37,6 @@ def wait_for_rows(env, account, count, seconds=30, channel="telegram", until=lam
     return log_rows(env, account, channel)
 
 
-@pytest.fixture(scope="module")
-def telegram(product, fake_telegram):
-    deadline = time.monotonic() + 60
-    while not fake_telegram.called("getUpdates"):
-        assert time.monotonic() < deadline, "the Telegram connector never polled"
-        time.sleep(0.2)
-    return fake_telegram
-
-
 def test_an_objection_is_answered_with_an_inline_keyboard_and_a_click_follows_up(telegram, product_env):
     telegram.push(tg.text_message(1001, "non ho tempo per compilare il CRM", "it"))
     [answer] = telegram.wait_for(1001, 1)

@@ -3,19 +3,10 @@
 import pytest
 from telegram import Chat, Message, User
 
-from bot.adoption_log.store import LogStore
 from bot.channels.access import Access, AccessError, parse_ids
 from bot.channels.rasa_client import CoachReply, _merged, language_of
 from bot.channels.slack import blocks
 from bot.channels.telegram import MAX_TEXT, addressed_text, keyboard, split
-
-
-@pytest.fixture
-def engine(database_url):
-    store = LogStore(database_url)
-    store.migrate()
-    yield store.engine
-    store.close()
 
 
 def test_an_allowlisted_account_is_in_and_a_stranger_joins_only_with_the_code(engine):

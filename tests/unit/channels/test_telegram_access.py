@@ -18,14 +18,6 @@ CODE = "crm-pilot-2026"
 KEY = "the-key-of-these-tests"
 
 
-@pytest.fixture
-def engine(database_url):
-    store = LogStore(database_url)
-    store.migrate()
-    yield store.engine
-    store.close()
-
-
 def _access(engine) -> Access:
     """A new one each time: as after a restart of the connector."""
     return Access("telegram", KEY.encode(), engine, frozenset(), CODE)

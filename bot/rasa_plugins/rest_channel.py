@@ -248,6 +248,8 @@ class PrivateRestInput(InputChannel):
             request.headers.get(contract.TIMESTAMP),
             request.headers.get(contract.SIGNATURE),
             request.body,
+            nonce=request.headers.get(contract.NONCE),
+            replays=contract.REPLAYS,  # a signature is used once
         )
 
     async def _answer(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> HTTPResponse:

@@ -78,6 +78,22 @@ def test_a_signature_replayed_after_five_minutes_is_refused(product, product_env
     assert response.status_code == 401 and "5 minutes" in response.json()["error"]
 
 
+def test_a_signed_request_replayed_within_five_minutes_is_refused(product, product_env, telegram_user):
+    """A captured "/forget" sent again at once: the server has seen that signature already."""
+    user = pseudonym(_key(product_env), "telegram", telegram_user)
+    content = json.dumps(_telegram(telegram_user, "ok")).encode()
+    headers = contract.sign(contract.load_secret(load(product_env)), content)
+    assert _post(product.rest_url, content, headers).status_code == 200
+    kept = _events_of(product_env, user)
+    replayed = _post(product.rest_url, content, headers)
+    assert replayed.status_code == 401 and "already received" in replayed.json()["error"]
+    assert _events_of(product_env, user) == kept, "a replayed request reaches nobody"
+    # The same text again, as the connector sends it (signed anew), in the same second: answered.
+    for _ in range(2):
+        response = _as_connector(product_env, product.rest_url, _telegram(telegram_user, "ok"))
+        assert response.status_code == 200 and response.json()
+
+
 def test_a_tampered_signed_request_is_refused(product, product_env):
     content = json.dumps(_telegram("1001", "ciao")).encode()
     headers = contract.sign(contract.load_secret(load(product_env)), content)

@@ -295,3 +295,45 @@ def test_the_secret_comes_from_the_environment_when_set(tmp_path):
     current = load({"COACH_VAR_DIR": str(tmp_path), "COACH_CONNECTOR_SECRET": "from the vault"})
     assert contract.load_secret(current) == b"from the vault"
     assert not os.path.exists(tmp_path / "connector.secret")
+
+
+def test_a_signed_request_is_accepted_once(doors):
+    content, headers = signed(doors.rest.connector_secret, {**TELEGRAM_42, "message": "/forget"})
+    assert doors.post("rest", content, headers).status_code == 200
+    before = len(doors.received)
+    response = doors.post("rest", content, headers)
+    assert response.status_code == 401 and "already received" in response.json()["error"]
+    assert len(doors.received) == before, "a replayed /forget erases nothing"
+
+
+def test_messages_signed_in_the_same_second_all_pass_the_same_text_too(doors):
+    now = time.time()
+    before = len(doors.received)
+    for text in ("ok", "ok", "grazie"):
+        content, headers = signed(doors.rest.connector_secret, {**TELEGRAM_42, "message": text}, now)
+        assert doors.post("rest", content, headers).status_code == 200
+    assert [m.text for m in doors.received[before:]] == ["ok", "ok", "grazie"]
+
+
+def test_a_connector_sending_the_same_message_again_signs_it_again(doors, connector):
+    answers = [connector.ask_blocking("42", "non ho tempo") for _ in range(3)]
+    assert answers == [answers[0]] * 3 and answers[0][0].text == "ok"
+    first, second = (connector._request("42", "non ho tempo", None)["headers"] for _ in range(2))
+    assert first[contract.SIGNATURE] != second[contract.SIGNATURE] and first[contract.NONCE] != second[contract.NONCE]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda headers: {k: v for k, v in headers.items() if k != contract.NONCE},
+        lambda headers: {**headers, contract.NONCE: "0" * 32},  # another nonce, same signature
+        lambda headers: {**headers, contract.NONCE: "x" * 100},
+    ],
+)
+def test_a_nonce_that_does_not_hold_is_refused_and_not_remembered(doors, tamper):
+    content, headers = signed(doors.rest.connector_secret, TELEGRAM_42)
+    remembered = len(contract.REPLAYS)
+    response = doors.post("rest", content, tamper(headers))
+    assert response.status_code == 401 and "connectors sign" in response.json()["error"]
+    assert len(contract.REPLAYS) == remembered, "only a signature that holds takes a place in the cache"
+    assert doors.post("rest", content, headers).status_code == 200, "the genuine request still passes, once"

@@ -10,6 +10,9 @@ STAMPS    := .make
 MIN_INTENT_F1 ?= 0.89
 # The most held-out off-topic messages it may coach, per language (see README).
 MAX_FALSE_ANSWERS ?= 0.08
+# Messages of the database-outage test in `make test` (CI's 90 minutes); the test's own default,
+# 10,000, is the soak run: `COACH_OUTAGE_MESSAGES=10000 make test` (README, "Nothing lost").
+OUTAGE_MESSAGES ?= 3000
 MODEL     := models/coach.tar.gz
 TRAIN_DATA := data/nlu data/rules.yml data/stories.yml
 # No telemetry or error reports leave the machine; TensorFlow keeps quiet.
@@ -17,7 +20,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup model run test test-fast lint types eval compare bench lock clean
+.PHONY: help setup model run test test-fast lint types eval compare bench lock clean messages
 
 help:
 	@echo "make run    set up, train if needed, start the coach (web chat + Rasa + actions)"
@@ -26,6 +29,7 @@ help:
 	@echo "make lint   ruff: lint and format check;  make types: mypy on bot/"
 	@echo "make eval   held-out figures (intent, language, sentiment) per language"
 	@echo "make compare  the pipeline against variants without spaCy tokens, the out-of-scope guard, E5"
+	@echo "make messages  refresh the dashboard's translation catalogues (bot/translations) from its code"
 	@echo "make bench  the load benchmark against a bare rasa init bot (figures, no pass/fail)"
 
 # --- setup: a Python 3.10 venv with exactly the locked dependencies -------------
@@ -83,7 +87,7 @@ test-fast: $(STAMPS)/venv
 test: $(MODEL) $(STAMPS)/assets $(STAMPS)/browser lint types
 	$(BIN)/rasa data validate --fail-on-warnings --data $(TRAIN_DATA)
 	$(BIN)/coach kb check
-	$(BIN)/python -m pytest tests/unit tests/system -q -rs
+	COACH_OUTAGE_MESSAGES=$${COACH_OUTAGE_MESSAGES:-$(OUTAGE_MESSAGES)} $(BIN)/python -m pytest tests/unit tests/system -q -rs --durations=15
 	$(BIN)/rasa test core --e2e --stories tests/test_conversations.yml --model $(MODEL) --fail-on-prediction-errors --out results/conversations
 	$(BIN)/coach eval --min-intent-f1 $(MIN_INTENT_F1) --max-false-answers $(MAX_FALSE_ANSWERS) --beat-baseline
 
@@ -101,6 +105,13 @@ $(STAMPS)/nginx:
 BENCH_ARGS ?= --replicas
 bench: $(MODEL) $(STAMPS)/assets $(STAMPS)/nginx
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
+
+# The dashboard's texts, from its code and templates (babel.cfg), into its catalogues: a new text
+# appears with an empty msgstr in bot/translations/{it,es}/LC_MESSAGES/dashboard.po for a translator.
+messages: $(STAMPS)/venv
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --no-location --sort-output -o $(STAMPS)/dashboard.pot bot/dashboard
+	$(BIN)/pybabel update -i $(STAMPS)/dashboard.pot -d bot/translations -D dashboard -l it -w 100
+	$(BIN)/pybabel update -i $(STAMPS)/dashboard.pot -d bot/translations -D dashboard -l es -w 100
 
 # Regenerate the lock file from requirements.in in a scratch venv.
 lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -22,7 +23,7 @@ from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.facts import message_facts
 from bot.knowledge.howto import LiveHowToMatcher
 from bot.knowledge.reload import LiveKnowledge
-from bot.knowledge.replies import ConversationState, PrivacyPolicy, Reply, compose, erasure_failed
+from bot.knowledge.replies import ConversationState, PrivacyPolicy, Reply, compose, erasure_failed, variant_seed
 from bot.nlu.language import reply_language
 from bot.privacy import erasure
 from bot.privacy.pseudonyms import load_key, pseudonym
@@ -62,7 +63,7 @@ def _language(tracker: Tracker) -> str:
 def _utter(dispatcher: CollectingDispatcher, reply: Reply, language: str) -> None:
     buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
     # Extra keywords become the bot event's metadata, which the adoption log reads.
-    metadata = reply_metadata(language, reply.kb_entry, reply.feedback, reply.erase, reply.request)
+    metadata = reply_metadata(language, reply.kb_entry, reply.feedback, reply.erase, reply.request, reply.variant)
     dispatcher.utter_message(text=reply.text, buttons=buttons, **metadata)
 
 
@@ -104,6 +105,8 @@ class ActionCoachReply(Action):
         facts = await asyncio.get_running_loop().run_in_executor(
             None, message_facts, kb, tracker.latest_message, self.howtos, self.help_contact
         )
+        # Each person starts the rotation of short answers at their own variant, so all are compared.
+        facts = replace(facts, variant_seed=variant_seed(tracker.sender_id))
         reply = compose(kb, intent, language, _state(tracker), self.privacy_policy, chosen, facts)
         if reply.erase:
             reply = await self._erased(tracker, kb, language, reply)

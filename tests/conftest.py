@@ -51,6 +51,17 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def migrated_log(database_url):
+    """The adoption log on `database_url`, migrated to the current schema."""
+    from bot.adoption_log.store import LogStore
+
+    store = LogStore(database_url)
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
 def postgres_url():
     from tests.databases import fresh_postgres_database
 

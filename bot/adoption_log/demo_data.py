@@ -4,7 +4,8 @@ before any salesperson writes.
 Salespeople's messages are the project's own training examples (data/nlu), the
 coach's replies are composed from the knowledge base as in production, and the
 people, teams, channels, trends and moods are invented: some objections rise, the
-mood improves slowly. Demo rows are marked (their event ids start with "demo-") and
+mood improves slowly, and an entry's later short answers help a little less often than its
+first, so the Answers page has variants to tell apart. Demo rows are marked (their event ids start with "demo-") and
 running the command again replaces them, never real rows.
 """
 
@@ -22,7 +23,7 @@ from sqlalchemy import delete
 from bot.adoption_log.store import LogRecord, LogStore, MessageRow
 from bot.db import utc_now
 from bot.knowledge.base import KnowledgeBase
-from bot.knowledge.replies import ConversationState, compose
+from bot.knowledge.replies import ConversationState, MessageFacts, compose, variant_seed
 from bot.privacy.pseudonyms import pseudonym
 
 DEMO_PREFIX = "demo-"
@@ -37,6 +38,8 @@ TRENDS = {
     "objection_prefer_old_tools": (2.5, 2.0),
     "objection_clients_are_mine": (2.0, 2.0),
 }
+# How much less often each later short answer of an entry helps (its position in the file).
+HELPED_LESS_PER_VARIANT = 0.12
 # What salespeople ask that the coach does not cover: the "iceberg" a trainer should see.
 NOT_UNDERSTOOD = {
     "it": [
@@ -112,7 +115,8 @@ class _Writer:
         )
 
     def reply(self, person: _Person, when: dt.datetime, intent: str, state: ConversationState) -> ConversationState:
-        reply = compose(self.kb, intent, person.language, state)
+        facts = MessageFacts(variant_seed=variant_seed(person.user_id))  # as the action spreads them
+        reply = compose(self.kb, intent, person.language, state, facts=facts)
         self._add(
             person,
             when + dt.timedelta(seconds=1),
@@ -122,6 +126,7 @@ class _Writer:
             language=person.language,
             kb_entry=reply.kb_entry,
             feedback=reply.feedback,
+            answer_variant=reply.variant,
         )
         return reply.state
 
@@ -152,12 +157,7 @@ def generate(
     examples = _examples(data_dir)
     now = now or utc_now()
     start = now - dt.timedelta(weeks=weeks)
-    team_names = list(TEAMS)
-    crowd = []
-    for n in range(people):
-        team = team_names[n % len(team_names)]
-        channel = _choose(rng, CHANNELS)
-        crowd.append(_Person(pseudonym(key, channel, f"demo-{n}"), team, TEAMS[team], channel, rng.uniform(0.5, 2.0)))
+    crowd = _crowd(rng, key, people)
     writer = _Writer(kb, rng)
     for day in range(weeks * 7):
         progress = day / max(weeks * 7 - 1, 1)
@@ -166,6 +166,43 @@ def generate(
                 when = start + dt.timedelta(days=day, hours=rng.uniform(8, 19))
                 _conversation(writer, person, when, progress, examples[person.language])
     return writer.records
+
+
+def _crowd(rng: random.Random, key: bytes, people: int) -> list[_Person]:
+    team_names = list(TEAMS)
+    crowd = []
+    for n in range(people):
+        team = team_names[n % len(team_names)]
+        channel = _choose(rng, CHANNELS)
+        crowd.append(_Person(pseudonym(key, channel, f"demo-{n}"), team, TEAMS[team], channel, rng.uniform(0.5, 2.0)))
+    return crowd
+
+
+@dataclass(frozen=True)
+class PulseAnswer:
+    user_id: str
+    team: str
+    week: dt.date  # the Monday of the ISO week
+    score: int  # 1-5
+
+
+def pulse_answers(
+    key: bytes, weeks: int = 8, people: int = 60, seed: int = 7, now: dt.datetime | None = None
+) -> list[PulseAnswer]:
+    """The weekly pulse of the same invented people as `generate`: about two in three answer,
+    and the CRM week is rated a little better as the weeks go by."""
+    rng = random.Random(seed)
+    crowd = _crowd(rng, key, people)
+    today = (now or utc_now()).date()
+    this_monday = today - dt.timedelta(days=today.weekday())
+    answers = []
+    for week in range(weeks):
+        monday = this_monday - dt.timedelta(weeks=weeks - week)
+        for person in crowd:
+            if rng.random() < 0.65:
+                score = round(rng.gauss(2.6 + 1.0 * week / max(weeks - 1, 1), 0.9))
+                answers.append(PulseAnswer(person.user_id, person.team, monday, max(1, min(5, score))))
+    return answers
 
 
 def _conversation(writer: _Writer, person: _Person, when: dt.datetime, progress: float, examples) -> None:
@@ -181,13 +218,15 @@ def _conversation(writer: _Writer, person: _Person, when: dt.datetime, progress:
     mood = rng.gauss(-0.55 + 0.25 * progress, 0.3)
     writer.say(person, when, rng.choice(examples[intent]), intent, max(-1.0, min(1.0, mood)))
     state = writer.reply(person, when, intent, ConversationState())
+    given = state.last_variant or 0
     for follow_up in ("/ask_more", "/ask_tip"):
         if rng.random() < 0.35:
             when += dt.timedelta(minutes=1)
             writer.say(person, when, follow_up, follow_up[1:], None)
             state = writer.reply(person, when, follow_up[1:], state)
     if rng.random() < 0.45:
-        helped = rng.random() < (0.75 if intent != "objection_useless_process" else 0.35)
+        chance = (0.75 if intent != "objection_useless_process" else 0.35) - HELPED_LESS_PER_VARIANT * given
+        helped = rng.random() < chance
         click = "feedback_helpful" if helped else "feedback_not_helpful"
         when += dt.timedelta(minutes=1)
         writer.say(person, when, f"/{click}", click, None)

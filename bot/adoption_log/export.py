@@ -14,6 +14,8 @@ sentiment_score  -1 (negative) to 1 (positive)
 kb_entry         the knowledge-base entry a reply drew on (bot rows)
 feedback         helpful or not_helpful, on the reply that acknowledged the click
 request          person, on the reply that confirmed a request to talk to a person (bot rows)
+answer_variant   which short answer of kb_entry a reply gave, or a feedback reply rates: a stable
+                 number derived from the answer's text (an edited text gets a new one)
 
 In CSV, a text cell that starts with = + - @ tab or carriage return gets a leading ' so that
 a spreadsheet shows it as text instead of running it as a formula (`spreadsheet_cell`, also
@@ -46,6 +48,7 @@ FIELDS = (
     "kb_entry",
     "feedback",
     "request",
+    "answer_variant",
 )
 FORMATS = ("csv", "jsonl")
 # What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).

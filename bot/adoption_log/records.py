@@ -2,9 +2,10 @@
 
 A user event carries what the NLU understood (intent, confidence, language,
 sentiment) and the channel; a bot event carries, in its metadata, what the
-action decided (the reply's language, the knowledge entry, the feedback, an
-erasure). The action writes that metadata with `reply_metadata`, so both ends of
-the contract live here.
+action decided (the reply's language, the knowledge entry, the feedback, the answer
+variant given or rated, an erasure). The action writes that metadata with
+`reply_metadata`, so both ends of the contract live here: a feedback row is a reply with
+`feedback` and the `variant` it rates (bot/knowledge/replies.py says what a variant id is).
 
 `fit` is the log's door (the outbox applies it to every record it queues): whatever a
 client sent, a record leaves it storable in any of the log's databases (no NUL or other
@@ -31,6 +32,7 @@ FEEDBACK = "feedback"
 LANGUAGE = "language"
 ERASE = "erase_user_data"
 REQUEST = "request"
+VARIANT = "answer_variant"
 TEAM = "team"
 _REMEMBERED_CONVERSATIONS = 10_000
 # The text column has no size; a bound keeps one hostile message from filling the log.
@@ -41,16 +43,25 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _TEXT_SIZES = text_column_sizes()
 _NUMBERS = ("confidence", "sentiment_score")
+_LARGEST_VARIANT = 2**31 - 1  # the answer_variant column is a 32-bit INTEGER
 _EVENT_IDS = uuid.UUID("5f0d6a1e-8c1b-4c8e-9a57-0c0ac4c4ad1b")  # the namespace of the log's event ids
 
 
 def reply_metadata(
-    language: str, kb_entry: str | None, feedback: str | None, erase: bool, request: str | None = None
+    language: str,
+    kb_entry: str | None,
+    feedback: str | None,
+    erase: bool,
+    request: str | None = None,
+    variant: int | None = None,
 ) -> dict[str, Any]:
-    """What the action attaches to its reply (it becomes the bot event's metadata)."""
+    """What the action attaches to its reply (it becomes the bot event's metadata); `variant` is
+    the short answer given or, with `feedback`, the one rated."""
     metadata: dict[str, Any] = {LANGUAGE: language}
     if kb_entry:
         metadata[KB_ENTRY] = kb_entry
+    if variant is not None:
+        metadata[VARIANT] = variant
     if feedback:
         metadata[FEEDBACK] = feedback
     if erase:
@@ -139,6 +150,7 @@ class EventLog:
             kb_entry=metadata.get(KB_ENTRY),
             feedback=metadata.get(FEEDBACK),
             request=metadata.get(REQUEST),
+            answer_variant=_variant(metadata.get(VARIANT)),
         )
 
     def _remember(self, sender_id: str, turn: _Turn) -> None:
@@ -173,6 +185,13 @@ def _number(value: Any) -> float | None:
         return None if value is None else float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _variant(value: Any) -> int | None:
+    """A variant id as the column stores it; anything else (a client's odd metadata) is no variant."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _LARGEST_VARIANT:
+        return None
+    return value
 
 
 def clean_text(value: str) -> str:

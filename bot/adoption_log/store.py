@@ -61,6 +61,7 @@ class MessageRow(Base):
     kb_entry = Column(String(64))
     feedback = Column(String(16))
     request = Column(String(16))  # "person": the salesperson asked for a person and agreed
+    answer_variant = Column(Integer)  # the short answer given or rated (bot/knowledge/replies.variant_id)
 
 
 class HandledRequestRow(Base):
@@ -116,6 +117,7 @@ class LogRecord:
     kb_entry: str | None = None
     feedback: str | None = None
     request: str | None = None
+    answer_variant: int | None = None
 
 
 @dataclass(frozen=True)

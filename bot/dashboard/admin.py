@@ -8,10 +8,11 @@ from collections.abc import Callable, Mapping
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from bot.dashboard.guard import requires
 from bot.dashboard.services import services
-from bot.dashboard.users import ROLES, UserError
+from bot.dashboard.users import ROLE_NAMES, ROLES, UserError
 
 blueprint = Blueprint("admin", __name__)
 SHOWN_DEAD_LETTERS = 200
@@ -36,7 +37,9 @@ def dead_letters() -> ResponseReturnValue:
         if not LETTER_ID.fullmatch(letter):
             abort(400)
         flash(
-            "Dead letter discarded." if store.discard_dead_letter(int(letter)) else "That dead letter was gone already."
+            gettext("Dead letter discarded.")
+            if store.discard_dead_letter(int(letter))
+            else gettext("That dead letter was gone already.")
         )
         return redirect(url_for("admin.dead_letters"))
     return render_template(
@@ -57,17 +60,17 @@ def _apply(form: Mapping[str, str]) -> None:
 
 def _add(username: str, form: Mapping[str, str]) -> str:
     services()["users"].add(username, form.get("password", ""), form.get("role", "lead"))
-    return f"{username} added."
+    return gettext("%(username)s added.", username=username)
 
 
 def _change_role(username: str, form: Mapping[str, str]) -> str:
     services()["users"].set_role(username, form.get("role", ""))
-    return f"{username} is now {form.get('role')}."
+    return gettext("%(username)s is now %(role)s.", username=username, role=ROLE_NAMES[form.get("role", "")])
 
 
 def _remove(username: str, form: Mapping[str, str]) -> str:
     services()["users"].remove(username)
-    return f"{username} removed."
+    return gettext("%(username)s removed.", username=username)
 
 
 _CHANGES: dict[str, Callable[[str, Mapping[str, str]], str]] = {

@@ -5,8 +5,9 @@ chart library that every page loads."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, request, send_file
+from flask_babel import lazy_gettext
 
-from bot.dashboard import queries
+from bot.dashboard import queries, variants
 from bot.dashboard.guard import refuse, requires
 from bot.dashboard.pages import kept_query, page, request_filters, table
 from bot.dashboard.services import services
@@ -14,7 +15,12 @@ from bot.dashboard.tables import TABLES, Row, as_csv
 from bot.settings import PROJECT_ROOT
 
 CHART_JS = PROJECT_ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.js"
-FOUR_PS = {"processes": "Processes", "perception": "Perception", "privacy": "Privacy", "politics": "Politics"}
+FOUR_PS = {
+    "processes": lazy_gettext("Processes"),
+    "perception": lazy_gettext("Perception"),
+    "privacy": lazy_gettext("Privacy"),
+    "politics": lazy_gettext("Politics"),
+}
 OBJECTION_BREAKDOWN = ("objection_weekly", "objection_by_team", "objection_by_channel", "objection_by_language")
 
 blueprint = Blueprint("analytics", __name__)
@@ -30,6 +36,7 @@ def overview() -> str:
         objections_weekly=table("objections_weekly", filters),
         sentiment_weekly=table("sentiment_weekly", filters),
         rising=table("rising", filters),
+        pulse_weekly=table("pulse_weekly", filters),
     )
 
 
@@ -62,7 +69,13 @@ def _most_frequent(counts: list[Row]) -> str | None:
 @blueprint.route("/answers")
 @requires("lead")
 def answers() -> str:
-    return page("answers.html", answers=table("answers", request_filters()))
+    filters = request_filters()
+    kb = services()["knowledge"].get()
+    return page(
+        "answers.html",
+        answers=table("answers", filters),
+        variants=variants.ranked(services()["store"].engine, filters, kb),
+    )
 
 
 @blueprint.route("/csv/<name>.csv")

@@ -1,5 +1,6 @@
 """Logging in and out of the dashboard: a fresh session per login, ended by logging out;
-failed logins are throttled (`throttle`) and a login only returns to a page of this site."""
+failed logins are throttled (`throttle`) and a login only returns to a page of this site.
+Also the logged-in user's choice of the dashboard's language (kept by `locale`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
+from bot.dashboard import locale
+from bot.dashboard.guard import requires
 from bot.dashboard.services import services
 from bot.dashboard.throttle import BusyError
 from bot.dashboard.users import MAX_USERNAME, User
@@ -28,15 +32,17 @@ def login() -> ResponseReturnValue:
     throttle = services()["throttle"]
     wait = throttle.wait_seconds(username, address)
     if wait:
-        return _too_many(f"Too many failed logins. Try again in {math.ceil(wait)} seconds.", wait)
+        return _too_many(
+            gettext("Too many failed logins. Try again in %(seconds)d seconds.", seconds=math.ceil(wait)), wait
+        )
     try:
         with throttle.password_check():
             user = services()["users"].authenticate(username, request.form.get("password", ""))
     except BusyError:
-        return _too_many("Many logins are being checked right now. Try again in a few seconds.", 5)
+        return _too_many(gettext("Many logins are being checked right now. Try again in a few seconds."), 5)
     if user is None:
         throttle.failed(username, address)
-        flash("Wrong username or password.")
+        flash(gettext("Wrong username or password."))
         return render_template("login.html"), 401
     throttle.succeeded(username)
     _start_session(user)
@@ -44,7 +50,7 @@ def login() -> ResponseReturnValue:
 
 
 def _too_many(text: str, retry_after: float) -> ResponseReturnValue:
-    page = render_template("message.html", title="Please wait", text=text)
+    page = render_template("message.html", title=gettext("Please wait"), text=text)
     return page, 429, {"Retry-After": str(math.ceil(retry_after))}
 
 
@@ -74,6 +80,14 @@ def same_site_path(target: str) -> str | None:
 
 def _plain(text: str) -> bool:
     return not any(c == "\\" or c.isspace() or unicodedata.category(c).startswith("C") for c in text)
+
+
+@blueprint.route("/language", methods=["POST"])
+@requires("lead")
+def choose_language() -> ResponseReturnValue:
+    """Saves the chosen language (or the browser's) in the user's profile, back on the page it was chosen on."""
+    locale.save_choice(request.form.get("language", locale.FOLLOW_THE_BROWSER))
+    return redirect(same_site_path(request.form.get("next", "")) or url_for("analytics.overview"))
 
 
 @blueprint.route("/logout", methods=["POST"])

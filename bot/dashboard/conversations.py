@@ -5,6 +5,7 @@ the salespeople who asked to talk to a person."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from bot.dashboard import queries
@@ -54,5 +55,5 @@ def wants_a_person() -> str:
 def person_request_done(event_id: str) -> Response:
     if not services()["store"].mark_handled(event_id[:36], g.user.username):
         abort(404)
-    flash("Marked as done.")
+    flash(gettext("Marked as done."))
     return redirect(url_for("conversations.wants_a_person"))

@@ -9,14 +9,18 @@ from typing import NoReturn, ParamSpec
 
 from flask import abort, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
 
 from bot.dashboard.services import services
+from bot.dashboard.users import ROLE_NAMES
 
 P = ParamSpec("P")
 FOR_WHOM = {
-    "lead": "adoption leads, trainers and admins",
-    "trainer": "trainers and admins; adoption leads see aggregates only",
-    "admin": "admins, who add people and change roles; ask one if you need a different role",
+    "lead": lazy_gettext("This page is for adoption leads, trainers and admins."),
+    "trainer": lazy_gettext("This page is for trainers and admins; adoption leads see aggregates only."),
+    "admin": lazy_gettext(
+        "This page is for admins, who add people and change roles; ask one if you need a different role."
+    ),
 }
 
 
@@ -47,4 +51,7 @@ def requires(
 
 def refuse(role: str) -> NoReturn:
     """A 403 whose page says who the page is for and who is logged in."""
-    abort(403, f"This page is for {FOR_WHOM[role]}. You are logged in as {g.user.username} ({g.user.role}).")
+    logged_in = gettext(
+        "You are logged in as %(username)s (%(role)s).", username=g.user.username, role=ROLE_NAMES[g.user.role]
+    )
+    abort(403, f"{FOR_WHOM[role]} {logged_in}")

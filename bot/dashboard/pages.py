@@ -8,11 +8,14 @@ import datetime as dt
 import json
 import unicodedata
 from collections.abc import Mapping
+from typing import Any
 
-from flask import abort, flash, g, render_template, request
+from flask import abort, flash, g, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
 
 from bot.dashboard import queries
+from bot.dashboard.locale import page_language
 from bot.dashboard.queries import DIMENSIONS, Filters
 from bot.dashboard.services import services
 from bot.dashboard.tables import TABLES, Row
@@ -22,6 +25,11 @@ KEPT_PARAMETERS = ("start", "end", *DIMENSIONS, "objection", "q")
 MAX_VALUE = 500  # characters of a query or path value
 MAX_ID = 2**31 - 1  # the largest id the databases store
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+DIMENSION_NAMES = {
+    "team": lazy_gettext("team"),
+    "channel": lazy_gettext("channel"),
+    "language": lazy_gettext("language"),
+}
 
 
 def refuse_odd_values() -> None:
@@ -30,12 +38,18 @@ def refuse_odd_values() -> None:
     a 400 that says why; so is a path value, or a number past any id, a 404."""
     for key, value in request.args.items(multi=True):
         if not _usable(key) or not _usable(value):
-            abort(400, f"A value in the address is longer than {MAX_VALUE} characters or has control characters.")
+            abort(
+                400,
+                gettext(
+                    "A value in the address is longer than %(count)d characters or has control characters.",
+                    count=MAX_VALUE,
+                ),
+            )
     for value in (request.view_args or {}).values():
         if (isinstance(value, int) and value > MAX_ID) or (isinstance(value, str) and not _usable(value)):
             abort(404)
     if any(_has_control(key + value) for key, value in request.form.items(multi=True)):
-        abort(400, "A form field has control characters; nothing was saved.")
+        abort(400, gettext("A form field has control characters; nothing was saved."))
 
 
 def _usable(text: str) -> bool:
@@ -57,17 +71,23 @@ def request_filters() -> Filters:
 def _filters_from(args: Mapping[str, str]) -> Filters:
     """A bad date is named and replaced, a reversed range swapped, only one of team, channel and
     language kept; the dates become whole weeks (see `queries`)."""
+    chosen = [(name, args[name]) for name in DIMENSIONS if args.get(name)]
     default = Filters.default()
+    if not (args.get("start") and args.get("end")):  # the last weeks whose figures may be shown
+        default = queries.default_period(services()["store"].engine, dict(chosen[:1]))
     start = _parse_date(args.get("start"), default.start)
     end = _parse_date(args.get("end"), default.end)
     if end < start:
-        flash("The end date was before the start date; they were swapped.")
+        flash(gettext("The end date was before the start date; they were swapped."))
         start, end = end, start
-    chosen = [(name, args[name]) for name in DIMENSIONS if args.get(name)]
     if len(chosen) > 1:
         flash(
-            f"One of team, channel and language at a time: together they could single a person out. "
-            f"Showing {chosen[0][0]} {chosen[0][1]} only."
+            gettext(
+                "One of team, channel and language at a time: together they could single a person out. "
+                "Showing %(dimension)s %(value)s only.",
+                dimension=DIMENSION_NAMES[chosen[0][0]],
+                value=chosen[0][1],
+            )
         )
     return Filters.whole_weeks(start, end, **dict(chosen[:1]))
 
@@ -78,10 +98,24 @@ def _parse_date(value: str | None, default: dt.date) -> dt.date:
     try:
         date = dt.date.fromisoformat(value)
     except ValueError:
-        flash(f"“{value}” is not a date (YYYY-MM-DD); showing {default.isoformat()} instead.")
+        flash(
+            gettext(
+                "“%(value)s” is not a date (YYYY-MM-DD); showing %(default)s instead.",
+                value=value,
+                default=default.isoformat(),
+            )
+        )
         return default
     if not EARLIEST <= date <= LATEST:
-        flash(f"{value} is not between {EARLIEST} and {LATEST}; showing {default.isoformat()} instead.")
+        flash(
+            gettext(
+                "%(value)s is not between %(earliest)s and %(latest)s; showing %(default)s instead.",
+                value=value,
+                earliest=EARLIEST.isoformat(),
+                latest=LATEST.isoformat(),
+                default=default.isoformat(),
+            )
+        )
         return default
     return date
 
@@ -91,14 +125,39 @@ def kept_query() -> dict[str, str]:
     return {name: request.args[name] for name in KEPT_PARAMETERS if request.args.get(name)}
 
 
+# The pages whose figures are over the period, and so wait for its first and last weeks.
+PERIOD_FIGURE_PAGES = ("overview.html", "objections.html", "answers.html")
+
+
 def page(template: str, **context: object) -> str:
-    """A page with the filter form: the request's filters and the values the menus offer."""
-    return render_template(
-        template,
-        filters=request_filters(),
-        options=queries.filter_options(services()["store"].engine),
-        **context,
-    )
+    """A page with the filter form: the request's filters and the values the menus offer; on a
+    page of figures, why they are hidden if the period's ends rest on fewer than 5 people."""
+    engine = services()["store"].engine
+    filters = request_filters()
+    if template in PERIOD_FIGURE_PAGES:
+        context = {**_period_notes(queries.check_period(engine, filters)), **context}
+    return render_template(template, filters=filters, options=queries.filter_options(engine), **context)
+
+
+def _period_notes(check: queries.PeriodCheck) -> dict[str, object]:
+    """What the page says of its period: up to which week the default goes, or why its figures
+    are hidden and a link to the nearest period whose figures are shown."""
+    notes: dict[str, object] = {}
+    if not request.args.get("end") and check.shown and check.shown_weeks:
+        notes["up_to_week"] = check.filters.end.isocalendar()[1]
+    if check.shown:
+        return notes
+    if check.small_first_week and check.small_last_week:
+        notes["period_notice"] = gettext("This period starts and ends on weeks with fewer than 5 people.")
+    elif check.small_first_week:
+        notes["period_notice"] = gettext("This period starts on a week with fewer than 5 people.")
+    else:
+        notes["period_notice"] = gettext("This period ends on a week with fewer than 5 people.")
+    if check.nearest is not None:
+        nearest = {"start": check.nearest.start.isoformat(), "end": check.nearest.end.isoformat()}
+        values: dict[str, Any] = {**kept_query(), **nearest}
+        notes["nearest_period"] = (nearest, url_for(request.endpoint or "analytics.overview", **values))
+    return notes
 
 
 def table(name: str, filters: Filters, args: dict[str, str] | None = None) -> list[Row]:
@@ -117,8 +176,8 @@ def chart_data(rows: object) -> str:
 
 
 def intent_label(intent: str) -> str | None:
-    """The English topic of an intent, as salespeople see it; None if it has none."""
-    return dict(services()["knowledge"].get().topics("en")).get(intent)
+    """The topic of an intent as salespeople see it, in the page's language; None if it has none."""
+    return dict(services()["knowledge"].get().topics(page_language())).get(intent)
 
 
 def message(title: str, text: str, status: int) -> tuple[str, int]:
@@ -126,23 +185,25 @@ def message(title: str, text: str, status: int) -> tuple[str, int]:
 
 
 def bad_request(error: HTTPException) -> tuple[str, int]:
-    return message("Not understood", error.description or "The request could not be read.", 400)
+    return message(gettext("Not understood"), error.description or gettext("The request could not be read."), 400)
 
 
 def form_expired(error: HTTPException) -> tuple[str, int]:
     """A form whose CSRF token is missing, expired or from another session: nothing was done."""
     return message(
-        "This form has expired",
-        "Nothing was saved: the page was open longer than a session lasts, or you logged in again since. "
-        "Go back, reload the page, and send the form again (copy any text you typed first).",
+        gettext("This form has expired"),
+        gettext(
+            "Nothing was saved: the page was open longer than a session lasts, or you logged in again since. "
+            "Go back, reload the page, and send the form again (copy any text you typed first)."
+        ),
         400,
     )
 
 
 def forbidden(error: HTTPException) -> tuple[str, int]:
     """With the guard's reason: which roles the page is for."""
-    return message("Not for your role", error.description or "This page is not for your role.", 403)
+    return message(gettext("Not for your role"), error.description or gettext("This page is not for your role."), 403)
 
 
 def not_found(error: HTTPException) -> tuple[str, int]:
-    return message("Not found", "There is nothing here.", 404)
+    return message(gettext("Not found"), gettext("There is nothing here."), 404)

@@ -16,10 +16,16 @@ A hidden figure must not come back by subtraction either, so:
   so it is hidden when its complement (everyone else) rests on 1-4 people, as the
   unfiltered figure minus it would show them, and when other filtered figures shown
   would add up to the total but for a small part;
-- a rising objection is only listed when its earlier half is shown (or zero).
-Periods that differ by whole weeks still differ by those weeks' figures: each of them
-rests on the people of those weeks, which the weekly charts hide under 5 people, but a
-period total minus a shorter one is not checked week by week.
+- a rising objection is only listed when its earlier half is shown (or zero);
+- a figure over a period is shown only when the same figure over its first and over its last
+  week with data would be shown (`_edges_shown`): two periods differ by weeks at their ends,
+  and whatever one has that the other lacks then holds one of those edge weeks, so it rests
+  on 5 or more people (or on nobody). Week-by-week figures are one week each, so they follow
+  from the rules above;
+- and every figure over a period waits for the period as a whole (`check_period`): its first and
+  its last week with data each rest on 5 or more people under the filter; otherwise the pages
+  say so and link to the nearest period inside that does. The default period is the last 13
+  weeks, cut to such weeks (`default_period`): on a Monday it ends with last week.
 """
 
 from __future__ import annotations
@@ -94,6 +100,54 @@ class Filters:
 Visible = Callable[[tuple[Any, ...], int], bool]
 
 
+@dataclass(frozen=True)
+class PeriodCheck:
+    """Whether a period's figures may be shown: its first and its last week with data each rest
+    on 5 or more people under the filter (and are not hidden in that week's breakdown by it)."""
+
+    filters: Filters
+    small_first_week: bool
+    small_last_week: bool
+    shown_weeks: tuple[dt.date, ...]  # the Mondays of the weeks that may be a period's first or last
+
+    @property
+    def shown(self) -> bool:
+        return not (self.small_first_week or self.small_last_week)
+
+    @property
+    def nearest(self) -> Filters | None:
+        """The nearest period inside that passes (keeping the ends that pass); None if no week does."""
+        if not self.shown_weeks:
+            return None
+        start = self.shown_weeks[0] if self.small_first_week else self.filters.start
+        end = self.shown_weeks[-1] + dt.timedelta(days=6) if self.small_last_week else self.filters.end
+        return replace(self.filters, start=start, end=end)
+
+
+def check_period(engine: Engine, filters: Filters) -> PeriodCheck:
+    name, value = filters.dimension() or (None, None)
+    weeks = _weekly_parts(engine, filters, [], [], "user", name).get((), {})
+    with_data = sorted(week for week, people in weeks.items() if value in people)
+    shown = [week for week in with_data if value not in partition_hidden(weeks[week])]
+    small_first = bool(with_data) and with_data[0] not in shown
+    small_last = bool(with_data) and with_data[-1] not in shown
+    return PeriodCheck(filters, small_first, small_last, tuple(_monday(week) for week in shown))
+
+
+def default_period(engine: Engine, dimension: Mapping[str, str] | None = None, today: dt.date | None = None) -> Filters:
+    """The last 13 weeks (`Filters.default`) under the filter, from the first to the last week
+    whose people may be shown: so on a Monday, before 5 people wrote, it ends with last week."""
+    last_weeks = Filters.default(today)
+    plain = Filters.whole_weeks(last_weeks.start, last_weeks.end, **(dimension or {}))
+    weeks = check_period(engine, plain).shown_weeks
+    return replace(plain, start=weeks[0], end=weeks[-1] + dt.timedelta(days=6)) if weeks else plain
+
+
+def _monday(week: Any) -> dt.date:
+    """A `_week` value as a date (SQLite gives it as text)."""
+    return week if isinstance(week, dt.date) else dt.date.fromisoformat(str(week))
+
+
 def _visibility(
     engine: Engine, filters: Filters, keys: Sequence[ColumnElement], where: Sequence[ColumnElement], direction: str
 ) -> Visible:
@@ -101,9 +155,10 @@ def _visibility(
     figure filtered by a dimension, not hidden in the breakdown of the same cell by that dimension
     (`partition_hidden`); that hides it too when everyone else (its complement) is 1-4 people."""
     dimension = filters.dimension()
-    if dimension is None:
-        return lambda key, people: people >= MIN_PEOPLE
-    name, value = dimension
+    name, value = dimension or (None, None)
+    weeks = _weekly_parts(engine, filters, keys, where, direction, name)
+    if name is None:
+        return lambda key, people: people >= MIN_PEOPLE and _edges_shown(weeks.get(key, {}), None)
     query = (
         select(*keys, T.c[name], _people())
         .where(T.c.direction == direction, *filters.period(), *where)
@@ -113,7 +168,44 @@ def _visibility(
     for *key, part, people in _rows(engine, query):
         parts.setdefault(tuple(key), {})[part] = people
     hidden = {key: partition_hidden(by_part) for key, by_part in parts.items()}
-    return lambda key, people: people >= MIN_PEOPLE and value not in hidden.get(key, set())
+    return lambda key, people: (
+        people >= MIN_PEOPLE and value not in hidden.get(key, set()) and _edges_shown(weeks.get(key, {}), value)
+    )
+
+
+# A figure's cell -> its weeks with data -> the people of each part of the cell's breakdown by
+# a dimension in that week (one part, None, without a breakdown).
+WeeklyParts = dict[tuple[Any, ...], dict[Any, dict[Any, int]]]
+
+
+def _weekly_parts(
+    engine: Engine,
+    filters: Filters,
+    keys: Sequence[ColumnElement],
+    where: Sequence[ColumnElement],
+    direction: str,
+    dimension: str | None,
+) -> WeeklyParts:
+    """Over the period's weeks (for the filter's value of `dimension` among all of that dimension)."""
+    week = _week(engine).label("week")
+    part = [T.c[dimension]] if dimension else []
+    query = (
+        select(*keys, week, *part, _people())
+        .where(T.c.direction == direction, *filters.period(), *where)
+        .group_by(*keys, week, *part)
+    )
+    weeks: WeeklyParts = {}
+    for row in _rows(engine, query):
+        key, rest = tuple(row[: len(keys)]), row[len(keys) :]
+        weeks.setdefault(key, {}).setdefault(rest[0], {})[rest[1] if dimension else None] = rest[-1]
+    return weeks
+
+
+def _edges_shown(weeks: Mapping[Any, Mapping[Any, int]], part: Any) -> bool:
+    """Whether `part`'s figure would be shown over its first and over its last week with data
+    (5 or more people, and not hidden in that week's breakdown); True without data."""
+    with_data = sorted(week for week, people in weeks.items() if part in people)
+    return all(part not in partition_hidden(weeks[week]) for week in with_data[:1] + with_data[-1:])
 
 
 def partition_hidden(people: Mapping[Hashable, int]) -> set[Hashable]:
@@ -147,6 +239,7 @@ def is_objection() -> ColumnElement:
 
 
 def totals(engine: Engine, filters: Filters) -> dict[str, int | None]:
+    """Messages and people; the period's own check (`check_period`) is that of these figures."""
     [(messages, people)] = _rows(engine, select(func.count(), _people()).where(*filters.conditions()))
     visible = _visibility(engine, filters, [], [], "user")((), people)
     return {"messages": messages if visible else None, "people": people if visible else None}
@@ -218,17 +311,23 @@ def counts_by(
         .order_by(func.count().desc())
     )
     rows = _rows(engine, query)
+    period_shown = check_period(engine, filters).shown
     if column in DIMENSIONS:
         hidden = partition_hidden({value: p for value, _, p in rows})
+        weeks = _weekly_parts(engine, filters, [], where, "user", column).get((), {})
+        hidden |= {value for value, _, _ in rows if not (period_shown and _edges_shown(weeks, value))}
         return [{column: value or "(none)", "count": None if value in hidden else c} for value, c, _ in rows]
     visible = _visibility(engine, filters, [T.c[column]], where, "user")
-    return [{column: value or "(none)", "count": c if visible((value,), p) else None} for value, c, p in rows]
+    return [
+        {column: value or "(none)", "count": c if period_shown and visible((value,), p) else None}
+        for value, c, p in rows
+    ]
 
 
 def rising(engine: Engine, filters: Filters, top: int = 3) -> list[dict[str, Any]]:
     """The objections that grew most from the first half of the weeks to the second (none in one week)."""
     first, second = filters.halves()
-    if first.end < first.start:
+    if first.end < first.start or not check_period(engine, filters).shown:
         return []
     earlier, later = (_intent_counts(engine, half) for half in (first, second))
     candidates: list[dict[str, Any]] = []
@@ -249,29 +348,33 @@ def _intent_counts(engine: Engine, filters: Filters) -> dict[str, tuple[int, boo
 
 
 def answers(engine: Engine, filters: Filters) -> list[dict[str, Any]]:
-    """Per knowledge entry: how often it was given, and the share of "that helped" / "that didn't help"."""
+    """Per knowledge entry: how often it was given, and the share of "that helped" / "that didn't help"
+    (the ratings, like any figure, only where they rest on at least MIN_PEOPLE people)."""
     helped = func.sum(case((T.c.feedback == "helpful", 1), else_=0))
     not_helped = func.sum(case((T.c.feedback == "not_helpful", 1), else_=0))
     given = func.sum(case((T.c.feedback.is_(None), 1), else_=0))
+    raters = func.count(func.distinct(case((T.c.feedback.isnot(None), T.c.user_id))))
     where = [T.c.kb_entry.isnot(None)]
     query = (
-        select(T.c.kb_entry, given, helped, not_helped, _people())
+        select(T.c.kb_entry, given, helped, not_helped, _people(), raters)
         .where(*filters.conditions("bot"), *where)
         .group_by(T.c.kb_entry)
         .order_by(given.desc())
     )
     shown_cell = _visibility(engine, filters, [T.c.kb_entry], where, "bot")
+    period_shown = check_period(engine, filters).shown
     result = []
-    for entry, given_count, helped_count, not_helped_count, people in _rows(engine, query):
-        visible = shown_cell((entry,), people)
+    for entry, given_count, helped_count, not_helped_count, people, rated_by in _rows(engine, query):
+        visible = period_shown and shown_cell((entry,), people)
+        ratings_shown = visible and (rated_by == 0 or rated_by >= MIN_PEOPLE)
         rated = helped_count + not_helped_count
         result.append(
             {
                 "kb_entry": entry,
                 "given": given_count if visible else None,
-                "rated": rated if visible else None,
-                "helped_share": _share(helped_count, rated) if visible else None,
-                "not_helped_share": _share(not_helped_count, rated) if visible else None,
+                "rated": rated if ratings_shown else None,
+                "helped_share": _share(helped_count, rated) if ratings_shown else None,
+                "not_helped_share": _share(not_helped_count, rated) if ratings_shown else None,
             }
         )
     return result

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bot.adoption_log.export import spreadsheet_cell
-from bot.dashboard import grouping, queries
+from bot.dashboard import grouping, pulse, queries
 from bot.dashboard.queries import Filters
 
 Row = dict[str, Any]
@@ -42,6 +42,7 @@ TABLES: dict[str, Table] = {
         "lead", ["week", "average", "negative", "neutral", "positive"], lambda e, f, a: queries.weekly_sentiment(e, f)
     ),
     "rising": Table("lead", ["intent", "before", "after", "rise"], lambda e, f, a: queries.rising(e, f)),
+    "pulse_weekly": Table("lead", ["week", "team", "average", "people"], lambda e, f, a: pulse.weekly(e, f)),
     "objections": Table(
         "lead", ["intent", "count"], lambda e, f, a: queries.counts_by(e, f, "intent", [queries.is_objection()])
     ),

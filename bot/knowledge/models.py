@@ -112,12 +112,35 @@ class Answer(_Model):
     tip: Text
     for_leads: Text
 
+    # Short answers a trainer retired (copied exactly from `short`): kept in the file, and still
+    # checked against the documents, but no longer given; at least one must stay active.
+    retired: tuple[Text, ...] = ()
+
     _short_as_list = validator("short", pre=True, allow_reuse=True)(_as_list)
+    _retired_as_list = validator("retired", pre=True, allow_reuse=True)(_as_list)
 
     @validator("short")
     @classmethod
     def _two_alternatives(cls, short: tuple[str, ...]) -> tuple[str, ...]:
         return _alternatives(short, minimum=2)
+
+    @validator("retired")
+    @classmethod
+    def _retired_are_short_answers(cls, retired: tuple[str, ...], values: dict[str, Any]) -> tuple[str, ...]:
+        short = values.get("short")
+        if short is None:  # `short` itself is wrong: that is the problem to report
+            return retired
+        unknown = [text for text in retired if text not in short]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not one of the short answers: copy it from short: exactly")
+        if set(short) <= set(retired):
+            raise ValueError("at least one short answer must stay active: write a new one before retiring the last")
+        return retired
+
+    @property
+    def active(self) -> tuple[int, ...]:
+        """The positions in `short` of the answers still given."""
+        return tuple(n for n, text in enumerate(self.short) if text not in self.retired)
 
 
 class EntryFile(_Model):
@@ -145,6 +168,9 @@ class Document(_Model):
     outlet: Text | None = None  # who published or wrote it, only where the document says so
     language: Language
     year: Year | None = None  # only where the text states it
+    # "company": the company's own document, uploaded by a trainer (bot/knowledge/documents.py);
+    # its source line says so instead of naming a publisher.
+    kind: Literal["published", "company"] = "published"
 
     def __str__(self) -> str:
         return self.title

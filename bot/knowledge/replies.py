@@ -4,14 +4,29 @@ Actions (every channel) and `coach try` (the trainer's preview) both call `compo
 so the preview is exactly what a salesperson would get. An answer and "tell me more"
 end with a short citation (outlet and title, `KnowledgeBase.cite`); a tip is the
 coach's own practice, so it is labelled as such and cites no document.
+
+Answer variants. An entry's short answers are given in rotation, skipping the retired ones:
+a person's first answer on an entry is spread over the active variants by a stable number
+derived from who they are (`MessageFacts.variant_seed`, `variant_seed`), so every variant
+reaches first-time askers alike and can be compared; asking again gives the next one.
+A reply says which variant it gave, and a "that helped"/"didn't help" reply which variant it
+rates (`Reply.variant`), as `variant_id`: a number derived from the variant's text, not its
+position. So a variant's figures stay its own when a trainer edits, adds, reorders or
+retires the others; an edited text is a new variant (its figures start again), and figures of
+a text no longer in the file stay in the log, shown as an earlier text. A rating is attributed
+only while the conversation's last rotated text is that entry's answer (the rotation state is
+all the tracker keeps): after a "thanks" in between, the rating has no variant.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.knowledge.base import HELP_CONTACT, KnowledgeBase
+from bot.knowledge.models import Answer
 
 FOLLOW_UPS = {"ask_more": "more", "ask_tip": "tip"}
 FEEDBACK = {"feedback_helpful": "helpful", "feedback_not_helpful": "not_helpful"}
@@ -42,6 +57,22 @@ AWAITING_FORGET = "forget"
 AWAITING_PERSON = "person"
 # What a confirmed "I want a person" leaves for trainers (the log row's `request`).
 PERSON_REQUEST = "person"
+# A variant id fits PostgreSQL's INTEGER (the log's answer_variant column): 31 bits of a hash.
+VARIANT_ID_BITS = 31
+_SPACES = re.compile(r"\s+")
+
+
+def variant_id(text: str) -> int:
+    """The stable id of a short answer: the same text (whatever its spacing) gives the same number.
+    31 bits: two variants of one entry and language colliding is a one-in-a-billion event."""
+    digest = hashlib.sha256(_SPACES.sub(" ", text.strip()).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") >> (32 - VARIANT_ID_BITS)
+
+
+def variant_seed(person: str) -> int:
+    """A stable number for a person (the conversation's sender id), which spreads first answers
+    over the variants: each person starts at a different one, the same one every time."""
+    return int.from_bytes(hashlib.sha256(person.encode("utf-8")).digest()[:4], "big")
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,7 @@ class MessageFacts:
     contact: str | None = None  # COACH_HELP_CONTACT; None: the conversation files' generic wording
     howto_id: str | None = None  # for `ask_howto`
     second_objection: str | None = None  # "no time, and my boss still wants Excel": offered as a button
+    variant_seed: int = 0  # where this person's rotation of short answers starts (`variant_seed`)
 
 
 @dataclass(frozen=True)
@@ -87,6 +119,7 @@ class Reply:
     feedback: str | None = None
     erase: bool = False  # the user confirmed /forget: the action erases, then says so (or `erasure_failed`)
     request: str | None = None  # the user asked for a person and agreed: trainers see it
+    variant: int | None = None  # `variant_id` of the short answer given, or rated by a feedback reply
     state: ConversationState = field(default_factory=ConversationState)
 
 
@@ -96,6 +129,26 @@ def _pick(texts: Sequence[str], key: str, state: ConversationState):
     if state.last_key == key and state.last_variant is not None:
         variant = (state.last_variant + 1) % len(texts)
     return texts[variant], replace(state, last_key=key, last_variant=variant)
+
+
+def _pick_variant(answer: Answer, key: str, state: ConversationState, seed: int):
+    """The entry's next active short answer when it is asked for again, else the person's first one."""
+    active = answer.active
+    if state.last_key == key and state.last_variant is not None:
+        later = [n for n in active if n > state.last_variant]
+        variant = later[0] if later else active[0]
+    else:
+        variant = active[seed % len(active)]
+    return answer.short[variant], replace(state, last_key=key, last_variant=variant)
+
+
+def _rated_variant(kb: KnowledgeBase, language: str, state: ConversationState) -> int | None:
+    """The variant a feedback click rates: the entry's answer, if it is still the last rotated text."""
+    entry = kb.entry(state.kb_entry) if state.kb_entry else None
+    if entry is None or state.last_key != entry.intent or state.last_variant is None:
+        return None
+    short = entry.answers[language].short
+    return variant_id(short[state.last_variant]) if state.last_variant < len(short) else None
 
 
 def _buttons(kb: KnowledgeBase, language: str, keys: Sequence[str]) -> list[Button]:
@@ -126,7 +179,7 @@ def _knowledge_answer(
     kb: KnowledgeBase, intent: str, language: str, state: ConversationState, facts: MessageFacts
 ) -> Reply:
     entry = kb.entries[intent]
-    short, state = _pick(entry.answers[language].short, intent, state)
+    short, state = _pick_variant(entry.answers[language], intent, state, facts.variant_seed)
     source = kb.cite(entry, language)
     return Reply(
         text=_with_source(short, source),
@@ -136,6 +189,7 @@ def _knowledge_answer(
             *_buttons(kb, language, ("more", "tip", "helped", "not_helped")),
         ],
         kb_entry=intent,
+        variant=variant_id(short),
         state=replace(state, kb_entry=intent),
     )
 
@@ -162,10 +216,11 @@ def _follow_up(kb: KnowledgeBase, intent: str, language: str, state: Conversatio
 
 
 def _feedback(kb: KnowledgeBase, intent: str, language: str, state: ConversationState) -> Reply:
+    rated = _rated_variant(kb, language, state)
     text, state = _pick(kb.conversation[language].texts[intent], intent, state)
     if intent == "feedback_not_helpful":
         text = f"{text}\n{_topic_list(kb, language, intro=False)}"
-    return Reply(text=text, kb_entry=state.kb_entry, feedback=FEEDBACK[intent], state=state)
+    return Reply(text=text, kb_entry=state.kb_entry, feedback=FEEDBACK[intent], variant=rated, state=state)
 
 
 def _conversation(kb: KnowledgeBase, intent: str, language: str, state: ConversationState) -> Reply:

@@ -5,6 +5,12 @@
   const palette = ["#2f6fb2", "#e07b39", "#3f9c6b", "#c44e52", "#8172b2", "#937860", "#da8bc3",
                    "#8c8c8c", "#ccb974", "#64b5cd", "#1b4f72", "#7d3c98", "#117a65", "#b9770e"];
   const rowsOf = (name) => JSON.parse(document.getElementById("data-" + name).textContent);
+  // The legends, units and objection names in the page's language (bot/dashboard/locale.py).
+  const texts = JSON.parse(document.getElementById("chart-texts").textContent);
+  const topic = (intent) => texts.topics[intent] || intent.replace(/^objection_/, "").replace(/_/g, " ");
+  const dayMonth = new Intl.DateTimeFormat(texts.language, { day: "numeric", month: "short", timeZone: "UTC" });
+  const weekLabel = (week) => { const day = new Date(week + "T00:00:00Z"); return isNaN(day) ? week : dayMonth.format(day); };
+  const percent = new Intl.NumberFormat(texts.language, { style: "percent" });
   const unique = (values) => [...new Set(values)];
 
   function stacked(rows) {
@@ -13,9 +19,9 @@
     return {
       type: "bar",
       data: {
-        labels: weeks,
+        labels: weeks.map(weekLabel),
         datasets: intents.map((intent, i) => ({
-          label: intent.replace(/^objection_/, "").replace(/_/g, " "),
+          label: topic(intent),
           backgroundColor: palette[i % palette.length],
           data: weeks.map((w) => { const r = rows.find((x) => x.week === w && x.intent === intent); return r ? r.count : null; }),
         })),
@@ -29,13 +35,13 @@
     return {
       type: "line",
       data: {
-        labels: rows.map((r) => r.week),
-        datasets: Object.keys(colours).map((label) => ({
-          label, borderColor: colours[label], backgroundColor: colours[label], spanGaps: false,
-          data: rows.map((r) => (r[label] === null ? null : Math.round(r[label] * 100))),
+        labels: rows.map((r) => weekLabel(r.week)),
+        datasets: Object.keys(colours).map((mood) => ({
+          label: texts.moods[mood], borderColor: colours[mood], backgroundColor: colours[mood], spanGaps: false,
+          data: rows.map((r) => (r[mood] === null ? null : Math.round(r[mood] * 100))),
         })),
       },
-      options: { scales: { y: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } } } },
+      options: { scales: { y: { min: 0, max: 100, ticks: { callback: (v) => percent.format(v / 100) } } } },
     };
   }
 
@@ -43,7 +49,7 @@
     const key = Object.keys(rows[0] || {}).find((k) => k !== "count");
     return {
       type: "bar",
-      data: { labels: rows.map((r) => r[key]), datasets: [{ label: "messages", backgroundColor: palette[0], data: rows.map((r) => r.count) }] },
+      data: { labels: rows.map((r) => r[key]), datasets: [{ label: texts.messages, backgroundColor: palette[0], data: rows.map((r) => r.count) }] },
       options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
     };
   }
@@ -53,14 +59,30 @@
     return {
       type: "bar",
       data: {
-        labels: rated.map((r) => r.kb_entry.replace(/^objection_/, "").replace(/_/g, " ")),
-        datasets: [{ label: "that helped", backgroundColor: palette[2], data: rated.map((r) => Math.round(r.helped_share * 100)) }],
+        labels: rated.map((r) => topic(r.kb_entry)),
+        datasets: [{ label: texts.that_helped, backgroundColor: palette[2], data: rated.map((r) => Math.round(r.helped_share * 100)) }],
       },
-      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100 } } },
+      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { min: 0, max: 100, ticks: { callback: (v) => percent.format(v / 100) } } } },
     };
   }
 
-  const builders = { stacked, sentiment, bar, answers };
+  // The weekly pulse (bot/dashboard/pulse.py): one line per team, its average answer from 1 to 5.
+  function pulse(rows) {
+    const weeks = unique(rows.map((r) => r.week)).sort();
+    const teams = unique(rows.map((r) => r.team));
+    return {
+      type: "line",
+      data: {
+        labels: weeks.map(weekLabel),
+        datasets: teams.map((team, i) => ({
+          label: team === null ? "—" : team, borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length], spanGaps: false,
+          data: weeks.map((w) => { const r = rows.find((x) => x.week === w && x.team === team); return r ? r.average : null; }),
+        })),
+      },
+      options: { scales: { y: { min: 1, max: 5 } } },
+    };
+  }
+  const builders = { stacked, sentiment, bar, answers, pulse };
   for (const canvas of document.querySelectorAll("canvas[data-chart]")) {
     const rows = rowsOf(canvas.dataset.chart);
     if (!rows.length) continue;

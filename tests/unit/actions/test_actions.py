@@ -43,7 +43,8 @@ def test_an_objection_is_answered_from_the_knowledge_base_with_buttons():
     messages, slots = _run(_tracker("objection_no_time", "es"))
     assert len(messages) == 1
     entry = ActionCoachReply.knowledge.get().entry("objection_no_time")
-    assert messages[0]["text"].startswith(entry.answers["es"].short[0])
+    # Each person starts the rotation at their own variant (bot/knowledge/replies.py).
+    assert messages[0]["text"].split("\n\n")[0] in entry.answers["es"].short
     assert messages[0]["text"].endswith("\n\nFuente: Merita Business Podcast, «Perché molti progetti CRM falliscono?»")
     assert [b["payload"] for b in messages[0]["buttons"]][:2] == ["/ask_more", "/ask_tip"]
     assert slots["language"] == "es" and slots["kb_entry"] == "objection_no_time"

@@ -32,11 +32,8 @@ BAD_INPUTS = {
 
 
 @pytest.fixture
-def store(database_url):
-    store = LogStore(database_url)
-    store.migrate()
-    yield store
-    store.close()
+def store(migrated_log):
+    return migrated_log
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS)

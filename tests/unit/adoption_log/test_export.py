@@ -14,7 +14,7 @@ from bot.adoption_log.store import LogStore
 from bot.db import utc_now
 from tests.unit.adoption_log.test_store import record
 
-FIELDS = "ts, user, channel, team, language, direction, text, intent, confidence, sentiment_label, sentiment_score, kb_entry, feedback, request"
+FIELDS = "ts, user, channel, team, language, direction, text, intent, confidence, sentiment_label, sentiment_score, kb_entry, feedback, request, answer_variant"
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ SAMPLE_ARGUMENTS = {
     "language": "it",
     "version_id": "1",
     "filename": "dashboard.css",
+    "howto_id": "log_a_call",
 }
 HOSTILE_PATHS = [
     ("POST", "/knowledge/objection_no_time/revert/99999999999999999999999"),

@@ -94,11 +94,23 @@ def test_answers_count_given_and_the_share_that_helped(database_url):
         record(
             user=f"p-{n}", direction="bot", kb_entry="objection_no_time", feedback="helpful" if n < 3 else "not_helpful"
         )
-        for n in range(4)
+        for n in range(5)
     ]
     store = _store(database_url, replies + feedback)
     assert queries.answers(store.engine, PERIOD) == [
-        {"kb_entry": "objection_no_time", "given": 6, "rated": 4, "helped_share": 0.75, "not_helped_share": 0.25}
+        {"kb_entry": "objection_no_time", "given": 6, "rated": 5, "helped_share": 0.6, "not_helped_share": 0.4}
+    ]
+    store.close()
+
+
+def test_ratings_of_fewer_than_5_people_are_hidden_where_the_answer_is_shown(database_url):
+    replies = [record(user=f"p-{n}", direction="bot", kb_entry="objection_no_time") for n in range(6)]
+    feedback = [
+        record(user=f"p-{n}", direction="bot", kb_entry="objection_no_time", feedback="helpful") for n in range(4)
+    ]
+    store = _store(database_url, replies + feedback)
+    assert queries.answers(store.engine, PERIOD) == [
+        {"kb_entry": "objection_no_time", "given": 6, "rated": None, "helped_share": None, "not_helped_share": None}
     ]
     store.close()
 

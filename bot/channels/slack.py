@@ -22,7 +22,11 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import settings as coach_settings
+from bot.adoption_log.store import LogStore
 from bot.channels.rasa_client import CoachClient, CoachReply, rest_url
+from bot.followups.door import FollowupDoor
+from bot.privacy.pseudonyms import load_key
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +79,9 @@ def _web_client(token: str, api_base_url: str | None) -> WebClient:
 
 
 class SlackConnector:
-    def __init__(self, config: SlackConfig, coach: CoachClient) -> None:
+    def __init__(self, config: SlackConfig, coach: CoachClient, door: FollowupDoor | None = None) -> None:
         self.config, self.coach = config, coach
+        self.door = door  # the follow-ups' commands and buttons (bot/followups/door.py)
         client = _web_client(config.bot_token, config.api_base_url)
         self.app = App(client=client)
         identity = client.auth_test()
@@ -155,7 +160,14 @@ class SlackConnector:
     def _converse(
         self, client: WebClient, channel: str, thread: str | None, user: str, text: str, locale: str | None
     ) -> None:
-        for reply in self.coach.ask_blocking(user, text, locale):
+        # A direct message's channel (D...) is where follow-ups may go; never a channel or thread.
+        private = channel if channel.startswith("D") and thread is None else None
+        replies = self.door.handle(user, private, text, locale) if self.door else None
+        if replies is None:
+            replies = self.coach.ask_blocking(user, text, locale)
+            offer = self.door.offer(user, private, text, locale) if self.door else None
+            replies = [*replies, offer] if offer else replies
+        for reply in replies:
             self._post(client, channel, thread, reply)
 
     @staticmethod
@@ -167,8 +179,16 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="slack: %(levelname)s %(message)s")
     try:
         config = SlackConfig.from_environment()
-        connector = SlackConnector(config, CoachClient(config.coach_url, CHANNEL))
-    except (KeyError, SlackApiError) as error:
+        current = coach_settings.load()
+        coach = CoachClient(config.coach_url, CHANNEL)
+        door = FollowupDoor(
+            CHANNEL,
+            load_key(current.secret_key, current.secret_key_file),
+            LogStore(current.log_db_url),
+            coach.knowledge.get,
+        )
+        connector = SlackConnector(config, coach, door)
+    except (KeyError, SlackApiError, coach_settings.SettingsError) as error:
         print(f"slack: not started: {error}", file=sys.stderr)
         return 2
     connector.handler().start()

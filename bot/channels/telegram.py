@@ -30,6 +30,7 @@ from bot import settings as coach_settings
 from bot.adoption_log.store import LogStore
 from bot.channels.access import Access, check_config, parse_ids
 from bot.channels.rasa_client import CoachClient, CoachReply, rest_url
+from bot.followups.door import FollowupDoor
 from bot.privacy.pseudonyms import load_key
 
 logger = logging.getLogger(__name__)
@@ -114,8 +115,11 @@ def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | No
 
 
 class TelegramConnector:
-    def __init__(self, config: TelegramConfig, coach: CoachClient, access: Access) -> None:
+    def __init__(
+        self, config: TelegramConfig, coach: CoachClient, access: Access, door: FollowupDoor | None = None
+    ) -> None:
         self.config, self.coach, self.access = config, coach, access
+        self.door = door  # the follow-ups' commands and buttons (bot/followups/door.py)
 
     def build(self) -> Application:
         builder = ApplicationBuilder().token(self.config.token)
@@ -174,7 +178,14 @@ class TelegramConnector:
 
     async def _converse(self, message: Message, account: str, text: str, locale: str | None) -> None:
         await message.chat.send_action("typing")
-        for reply in await self.coach.ask(account, text, locale):
+        # The follow-ups' door does database work: off the event loop, like the access checks.
+        private = str(message.chat.id) if message.chat.type == ChatType.PRIVATE else None
+        replies = await asyncio.to_thread(self.door.handle, account, private, text, locale) if self.door else None
+        if replies is None:
+            replies = await self.coach.ask(account, text, locale)
+            offer = await asyncio.to_thread(self.door.offer, account, private, text, locale) if self.door else None
+            replies = [*replies, offer] if offer else replies
+        for reply in replies:
             parts = split(reply.text)
             for index, part in enumerate(parts):
                 markup = keyboard(reply) if index == len(parts) - 1 else None  # buttons under the last part
@@ -210,10 +221,11 @@ def main() -> int:
     except (coach_settings.SettingsError, SQLAlchemyError) as error:
         print(f"telegram: not started: {error}", file=sys.stderr)
         return 2
-    access = Access(
-        CHANNEL, load_key(current.secret_key, current.secret_key_file), store.engine, config.allowed, config.join_code
-    )
-    application = TelegramConnector(config, CoachClient(config.coach_url, CHANNEL), access).build()
+    key = load_key(current.secret_key, current.secret_key_file)
+    access = Access(CHANNEL, key, store.engine, config.allowed, config.join_code)
+    coach = CoachClient(config.coach_url, CHANNEL)
+    door = FollowupDoor(CHANNEL, key, store, coach.knowledge.get)
+    application = TelegramConnector(config, coach, access, door).build()
     try:
         _serve(application, config)
     except TelegramError as error:  # Telegram unreachable, or the token refused: `make run` tries again later

@@ -10,6 +10,7 @@ What is kept about a person, by pseudonym, and how it goes:
   said what is kept for this (it would be one more copy of personal data to protect);
 - the conversation in the tracker store; the turn that says "forgotten" is erased again when
   Rasa saves it (bot/rasa_plugins/tracker_store.py), since Rasa writes the tracker after the action;
+- their follow-ups: consent (and the chat address it keeps), planned messages, pulse scores;
 - their Telegram membership, last: while anything before it fails, they can still ask again.
 """
 
@@ -22,6 +23,7 @@ from sqlalchemy import select
 
 from bot.adoption_log.store import MessageRow
 from bot.channels.access import Members
+from bot.followups.store import FollowupStore
 from bot.learning.examples import forget_examples
 from bot.privacy.retention import EVENTS, delete_tracker_events
 from bot.settings import Settings
@@ -44,6 +46,7 @@ def erase(settings: Settings, store: LogStore, user_id: str, sender_id: str) -> 
     learned = forget_examples(settings.data_dir, _texts(store, user_id))
     log_rows = store.forget(user_id)
     tracker_events = delete_tracker_events(settings.tracker_db_url, EVENTS.c.sender_id == sender_id)
+    FollowupStore(store.engine).forget(user_id)
     return Erased(learned, log_rows, tracker_events, Members(store.engine).revoke(user_id))
 
 

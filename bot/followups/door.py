@@ -1,0 +1,112 @@
+"""What the Telegram and Slack connectors hand to the follow-ups instead of the coach.
+
+Before a message goes to the coach, `handle` takes the follow-ups' own commands: `/nudges on`,
+`/nudges off`, "stop" (always: whoever writes it is not written to first again), and the
+answers of a follow-up's buttons (`/followup <id> <answer>`). They are commands, not intents:
+the intent list is a stable contract. After the coach's replies, `offer` adds the question
+whether the person agrees, once, after the first answer they found useful (their first "that
+helped" click): a moment the coach has earned, which never interrupts a first exchange.
+
+A tip check's or refresher's "it helped" / "it didn't" is logged as feedback on that knowledge
+entry, in the adoption log's own row format (bot/adoption_log/records.py), so the dashboard's
+Answers page counts it; a pulse answer is a pulse score. Only the person a message was sent
+to can answer it, once. Every method does database work: asyncio connectors call it in a thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
+
+from bot.adoption_log.records import EventLog, fit, reply_metadata
+from bot.adoption_log.store import LogStore
+from bot.channels.rasa_client import CoachReply, language_of
+from bot.db import utc_now
+from bot.followups import history, texts
+from bot.followups.store import PULSE, FollowupStore, Planned
+from bot.knowledge.base import KnowledgeBase
+from bot.knowledge.replies import BUTTON_PAYLOADS, FEEDBACK
+from bot.privacy.pseudonyms import pseudonym
+
+STOP_WORDS = frozenset({"stop", "/stop", texts.NUDGES_OFF})
+# A follow-up's answers as the log's feedback values ("not_yet" is no feedback on the tip).
+FEEDBACK_OF = {"helped": FEEDBACK["feedback_helpful"], "not_helped": FEEDBACK["feedback_not_helpful"]}
+HELPED = BUTTON_PAYLOADS["helped"]  # the payload of "that helped" under an answer
+
+
+class FollowupDoor:
+    def __init__(
+        self,
+        channel: str,
+        key: bytes,
+        log: LogStore,
+        knowledge: Callable[[], KnowledgeBase],
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.channel, self.key, self.log = channel, key, log
+        self.store = FollowupStore(log.engine)
+        self.knowledge, self.clock = knowledge, clock
+
+    def handle(self, account: str, address: str | None, text: str, locale: str | None) -> list[CoachReply] | None:
+        """The answer to a follow-up command, or None when `text` is for the coach. `address` is
+        the private chat to write to later (None in a group: nobody is written to there)."""
+        command = " ".join(text.lower().split())
+        if (
+            command not in STOP_WORDS
+            and command != texts.NUDGES_ON
+            and not command.startswith(("/nudges", "/followup"))
+        ):
+            return None
+        user_id = pseudonym(self.key, self.channel, account)
+        lang = self._language(user_id, locale)
+        if command in STOP_WORDS:
+            self.store.decide(user_id, self.channel, None, language_of(locale), agree=False, now=self.clock())
+            return [self._say(lang, "followup_off")]
+        if command == texts.NUDGES_ON and address is not None:
+            self.store.decide(user_id, self.channel, address, language_of(locale), agree=True, now=self.clock())
+            return [self._say(lang, "followup_on")]
+        answer = texts.parse_answer(command)
+        if answer is None:
+            return [self._say(lang, "followup_nudges_usage")]
+        return [self._answer(user_id, lang, *answer)]
+
+    def offer(self, account: str, address: str | None, said: str, locale: str | None) -> CoachReply | None:
+        """The question whether to check in, after the person's first "that helped" (`said` is
+        what they sent the coach); else None."""
+        if address is None or said.strip() != HELPED:
+            return None
+        user_id = pseudonym(self.key, self.channel, account)
+        if not self.store.offer_once(user_id, self.channel, self.clock()):
+            return None
+        question = texts.offer(self.knowledge(), self._language(user_id, locale))
+        return CoachReply(question.text, question.buttons)
+
+    def _answer(self, user_id: str, lang: str, message_id: int, answer: str) -> CoachReply:
+        kinds = [kind for kind, answers in texts.ANSWERS.items() if answer in answers]
+        message = self.store.answer(message_id, user_id, kinds, answer)
+        if message is None:
+            return self._say(lang, "followup_expired")
+        with self.log.engine.connect() as connection:
+            team = history.team_of(connection, user_id)
+        if message.kind == PULSE:
+            self.store.add_pulse(user_id, team, message.week, int(answer), self.clock())
+        elif answer in FEEDBACK_OF:
+            self._log_feedback(message, lang, team, FEEDBACK_OF[answer])
+        return self._say(lang, "followup_thanks")
+
+    def _log_feedback(self, message: Planned, lang: str, team: str | None, feedback: str) -> None:
+        """The row a "that helped" button leaves, on the entry the follow-up brought back."""
+        metadata = reply_metadata(language=lang, kb_entry=message.kb_entry, feedback=feedback, erase=False)
+        at = self.clock().replace(tzinfo=dt.timezone.utc).timestamp()
+        event = {"event": "bot", "sender_id": message.user_id, "timestamp": at, "text": None, "metadata": metadata}
+        record = EventLog(self.key, store_text=False).record(event)
+        if record is not None:
+            self.log.add([fit(replace(record, channel=self.channel, team=team))])
+
+    def _language(self, user_id: str, locale: str | None) -> str:
+        with self.log.engine.connect() as connection:
+            return texts.language(history.last_language(connection, user_id), language_of(locale))
+
+    def _say(self, lang: str, key: str) -> CoachReply:
+        return CoachReply(texts.say(self.knowledge(), lang, key))

@@ -11,7 +11,14 @@ coach demo-data [--weeks N] [--people N]   synthetic conversations for trying th
 coach user add NAME --role lead|trainer|admin [--password-stdin] | list | remove NAME
 coach train [--reload-url URL]       retrain; replace the model only if not worse on held-out data
 coach kb check                       what each intent has, per language; exit 1 on gaps
+coach kb add-document FILE --title T --language it|es|en [--outlet O]
+                                     a company document (.txt, .md, .pdf) as a source answers can cite
+coach kb remove-document NAME        remove a company document no answer cites
+coach topic add FILE.yml [--dry-run] a trainer's new topic from a file, shown as a diff (--dry-run: only that)
+coach topic remove NAME              undo `coach topic add` (trainers' topics only)
 coach telegram members [--revoke ID] who joined the Telegram bot with the code (pseudonyms); end one
+coach digest [--team T] [--week YYYY-Www] [--lang it|es|en] [--output FILE] [--send]
+                                     the weekly digest (bot/digest/): print, write as HTML, send
 """
 
 from __future__ import annotations
@@ -193,6 +200,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def _demo_data(args: argparse.Namespace) -> int:
     from bot.adoption_log import demo_data
+    from bot.db import utc_now
+    from bot.followups.store import FollowupStore
     from bot.knowledge import base as knowledge
     from bot.privacy.pseudonyms import load_key
 
@@ -202,7 +211,17 @@ def _demo_data(args: argparse.Namespace) -> int:
         knowledge.load(current.knowledge_dir), current.data_dir / "nlu", key, args.weeks, args.people
     )
     added = demo_data.replace_demo_data(store, records)
-    print(f"coach: {added} demo rows ({args.people} people, {args.weeks} weeks) replace any earlier demo rows")
+    answers = demo_data.pulse_answers(key, args.weeks, args.people)
+    pulses = FollowupStore(store.engine)
+    for user_id in {answer.user_id for answer in answers}:
+        pulses.forget(user_id)
+    now = utc_now()
+    for answer in answers:
+        pulses.add_pulse(answer.user_id, answer.team, answer.week, answer.score, now)
+    print(
+        f"coach: {added} demo rows and {len(answers)} weekly pulse answers ({args.people} people, "
+        f"{args.weeks} weeks) replace any earlier demo data"
+    )
     return 0
 
 
@@ -296,6 +315,13 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _digest(args: argparse.Namespace) -> int:
+    from bot.digest import command
+
+    current, store = _log_store()
+    return command.run(store.engine, current.knowledge_dir, args.week, args.team, args.lang, args.output, args.send)
+
+
 def _telegram_members(args: argparse.Namespace) -> int:
     from bot.channels.access import Members
     from bot.privacy.pseudonyms import is_pseudonym, load_key, pseudonym
@@ -323,6 +349,73 @@ def _kb_check(args: argparse.Namespace) -> int:
     report = kb_check.check(PROJECT_ROOT, Path(args.knowledge), Path(args.data))
     print(kb_check.format_report(report))
     return 1 if report.gaps else 0
+
+
+def _kb_document(args: argparse.Namespace) -> int:
+    """`kb add-document FILE` / `kb remove-document NAME`: kept in the knowledge history like a dashboard upload."""
+    import getpass
+
+    from bot.knowledge.documents import CompanyDocuments, DocumentError, refuse_oversize
+
+    if not args.target:
+        _fail(
+            f"usage: coach kb {args.action} {'FILE --title T --language it|es|en' if args.action == 'add-document' else 'NAME'}"
+        )
+    _, store = _log_store()
+    documents = CompanyDocuments(Path(args.knowledge), store.engine)
+    author = f"shell:{getpass.getuser()}"[:64]
+    try:
+        if args.action == "remove-document":
+            documents.remove(args.target, author)
+            print(f"coach: {args.target} removed (coach kb check no longer reads it)")
+            return 0
+        path = Path(args.target)
+        refuse_oversize(path.stat().st_size, path.name)
+        added = documents.add(path.read_bytes(), path.name, args.title or "", args.language or "", author, args.outlet)
+    except DocumentError as error:
+        _fail(str(error))
+    print(
+        f"coach: {added.name} («{added.title}», {added.characters:,} characters) is a source: cite it in an "
+        f"answer's sources: (document: {added.name}), then run coach kb check"
+    )
+    return 0
+
+
+def _topic(args: argparse.Namespace) -> int:
+    """`topic add FILE` / `topic remove NAME`: a trainer's topic (bot/learning/topics.py), printed as a diff."""
+    import getpass
+
+    from bot.learning import topics
+
+    current, store = _log_store()  # the topics' history is the knowledge editor's
+    files = topics.ProjectFiles(current.knowledge_dir, current.data_dir)
+    trainer_topics = topics.Topics(files, store.engine)
+    author = f"shell:{getpass.getuser()}"[:64]
+    try:
+        if args.action == "add":
+            spec = topics.load_spec(Path(args.target))
+            change = trainer_topics.plan_add(spec, author) if args.dry_run else trainer_topics.add(spec, author)
+        else:
+            name = args.target
+            change = trainer_topics.plan_remove(name) if args.dry_run else trainer_topics.remove(name, author)
+    except topics.TopicError as error:
+        change = topics.Change(files, "", problems=error.problems)
+    for warning in change.warnings:
+        print(f"coach: warning: {warning}", file=sys.stderr)
+    if not change.ok:
+        _fail("nothing was changed:\n" + "\n".join(f"- {problem}" for problem in change.problems))
+    print(change.diff(), end="")
+    held_out = ", ".join(f"{language} {count}" for language, count in change.held_out.items())
+    if args.dry_run:
+        print("coach: --dry-run: nothing was written", file=sys.stderr)
+    else:
+        print(
+            f"coach: {change.name} {'added' if args.action == 'add' else 'removed'}"
+            + (f"; held out in data/tests/ to judge it: {held_out} examples" if held_out else "")
+            + "; retrain with `coach train --reload-url http://127.0.0.1:5005`",
+            file=sys.stderr,
+        )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -422,6 +515,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     retrain.set_defaults(handler=_train)
 
+    digest = commands.add_parser("digest", help="the weekly digest: top objections, mood, rising, not understood")
+    digest.add_argument("--team", help="one team's digest (none for a team of fewer than 5 people that week)")
+    digest.add_argument("--week", help="the ISO week, e.g. 2026-W46; default: the last week that is over")
+    digest.add_argument("--lang", choices=settings.LANGUAGES, help="default: COACH_DIGEST_LANGUAGE (en)")
+    digest.add_argument("--output", help="write the digest as an HTML file, charts included")
+    digest.add_argument("--send", action="store_true", help="send it by e-mail and to the chat (see .env.example)")
+    digest.set_defaults(handler=_digest)
+
     telegram = commands.add_parser("telegram", help="who joined the Telegram bot with the join code")
     telegram.add_argument("action", choices=("members",))
     telegram.add_argument(
@@ -430,10 +531,20 @@ def build_parser() -> argparse.ArgumentParser:
     telegram.set_defaults(handler=_telegram_members)
 
     kb = commands.add_parser("kb", help="the knowledge base and training data, per intent and language")
-    kb.add_argument("action", choices=("check",))
+    kb.add_argument("action", choices=("check", "add-document", "remove-document"))
+    kb.add_argument("target", nargs="?", help="add-document: the file; remove-document: the document's name")
+    kb.add_argument("--title", help="add-document: the document's title, as salespeople will see it")
+    kb.add_argument("--language", choices=settings.LANGUAGES, help="add-document: the document's language")
+    kb.add_argument("--outlet", help="add-document: who wrote it, e.g. 'Sales department' (optional)")
     kb.add_argument("--knowledge", default=str(current.knowledge_dir))
     kb.add_argument("--data", default=str(current.data_dir))
-    kb.set_defaults(handler=_kb_check)
+    kb.set_defaults(handler=lambda args: _kb_check(args) if args.action == "check" else _kb_document(args))
+
+    topic = commands.add_parser("topic", help="a trainer's topic: intent, rule, examples and answers from one file")
+    topic.add_argument("action", choices=("add", "remove"))
+    topic.add_argument("target", metavar="FILE_OR_NAME", help="add: a topic file (knowledge/README.md); remove: a name")
+    topic.add_argument("--dry-run", action="store_true", help="show the change as a diff, write nothing")
+    topic.set_defaults(handler=_topic)
     return parser
 
 

@@ -119,6 +119,26 @@ def _connectors() -> tuple[dict[str, list[str]], dict[str, str]]:
     return found, refused
 
 
+def _digest_worker() -> dict[str, list[str]]:
+    """The weekly digest's sender (bot/digest/worker.py), when the digest has somewhere to go."""
+    from bot.digest import settings as digest_settings
+
+    if not digest_settings.load().configured():
+        return {}
+    return {"digest": [sys.executable, "-m", "bot.digest.worker"]}
+
+
+def _followups_worker(connectors: Mapping[str, object]) -> dict[str, list[str]]:
+    """The follow-ups' planner and sender (bot/followups/worker.py), when a Telegram or Slack
+    connector is there to write through; a wrong COACH_TIMEZONE or COACH_WORK_HOURS stops `make run`."""
+    from bot.followups.schedule import Schedule
+
+    if not {"telegram", "slack"} & set(connectors):
+        return {}
+    Schedule.from_environment(os.environ)  # SettingsError says which setting and how to write it
+    return {"followups": [sys.executable, "-m", "bot.followups.worker"]}
+
+
 def _connectors_line(started: Mapping[str, object], refused: Mapping[str, str]) -> str:
     names = [*started, *(f"{name} NOT STARTED: {why}" for name, why in refused.items())]
     return ", ".join(names) or "none (set TELEGRAM_TOKEN or SLACK_BOT_TOKEN + SLACK_APP_TOKEN, see README)"
@@ -204,6 +224,8 @@ def main() -> int:
         _make_folders(current)
         knowledge.load(current.knowledge_dir)
         connectors, refused = _connectors()
+        connectors.update(_digest_worker())  # restarted with back-off like a connector
+        connectors.update(_followups_worker(connectors))
     except knowledge.KnowledgeError as error:
         print(f"The knowledge base has problems; fix them and run again.\n{error}", file=sys.stderr)
         return 2

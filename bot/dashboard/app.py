@@ -11,12 +11,34 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from bot.adoption_log.store import LogStore
-from bot.dashboard import admin, analytics, auth, conversations, guard, pages, trainer
+from bot.dashboard import (
+    admin,
+    analytics,
+    auth,
+    conversations,
+    documents,
+    guard,
+    locale,
+    pages,
+    topics,
+    trainer,
+    variants,
+)
+from bot.dashboard.server import MAX_REQUEST_BODY_BYTES
 from bot.dashboard.services import EXTENSION, build_services
 from bot.privacy.pseudonyms import load_key
 from bot.settings import Settings
 
-BLUEPRINTS = (analytics.blueprint, conversations.blueprint, trainer.blueprint, admin.blueprint, auth.blueprint)
+BLUEPRINTS = (
+    analytics.blueprint,
+    variants.blueprint,
+    conversations.blueprint,
+    trainer.blueprint,
+    documents.blueprint,
+    topics.blueprint,
+    admin.blueprint,
+    auth.blueprint,
+)
 SESSION_LIFETIME = dt.timedelta(hours=8)
 CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
 
@@ -31,6 +53,7 @@ def create_app(settings: Settings, store: LogStore | None = None) -> Flask:
     app.before_request(pages.refuse_odd_values)
     app.before_request(guard.load_user)
     app.context_processor(pages.template_context)
+    locale.init_app(app)  # the page's language, its texts and formats, and the chooser
     # Globals, not context: the chart macro is imported by the page templates.
     app.add_template_global(pages.chart_data, "chart_data")
     app.add_template_global(pages.intent_label, "label")
@@ -51,6 +74,8 @@ def _session_config(settings: Settings) -> dict[str, object]:
         "SESSION_COOKIE_SECURE": settings.dashboard_https,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "coach_dashboard",
+        # Flask refuses a larger body itself (413), whatever server runs the app.
+        "MAX_CONTENT_LENGTH": MAX_REQUEST_BODY_BYTES,
         "PERMANENT_SESSION_LIFETIME": SESSION_LIFETIME,
         # As long as the session: a form opened in the morning still saves in the afternoon.
         "WTF_CSRF_TIME_LIMIT": int(SESSION_LIFETIME.total_seconds()),

@@ -12,8 +12,8 @@ from typing import Any
 
 from waitress.server import create_server
 
-# Forms and query strings only: nothing a person posts to the dashboard is larger.
-MAX_REQUEST_BODY_BYTES = 1024 * 1024
+# The largest thing a person posts: a company document (2 MB, bot/knowledge/documents.py) and its form.
+MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
 
 
 def make_server(app: Any, host: str, port: int, threads: int = 8, proxy: str | None = None) -> Any:

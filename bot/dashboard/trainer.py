@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from bot.dashboard.guard import requires
@@ -60,7 +61,12 @@ def knowledge_edit(intent: str, language: str) -> ResponseReturnValue:
         values = _submitted()
         problems = editor.save(intent, editor.with_fields(intent, language, values), g.user.username)
         if not problems:
-            flash(f"Saved. The coach uses it within seconds; the file is knowledge/answers/{intent}.yml.")
+            flash(
+                gettext(
+                    "Saved. The coach uses it within seconds; the file is %(file)s.",
+                    file=f"knowledge/answers/{intent}.yml",
+                )
+            )
             return redirect(url_for("trainer.knowledge_edit", intent=intent, language=language))
         return render_template(
             "knowledge_edit.html",
@@ -115,7 +121,11 @@ def knowledge_history(intent: str) -> str:
 def knowledge_revert(intent: str, version_id: int) -> Response:
     _entry_or_404(intent, LANGUAGES[0])
     problems = services()["editor"].revert(intent, version_id, g.user.username)
-    flash("; ".join(problems) if problems else f"Reverted {intent} to version {version_id}.")
+    flash(
+        "; ".join(problems)
+        if problems
+        else gettext("Reverted %(intent)s to version %(version)d.", intent=intent, version=version_id)
+    )
     return redirect(url_for("trainer.knowledge_history", intent=intent))
 
 
@@ -146,11 +156,14 @@ def _back_to_not_understood() -> Response:
 
 
 def _outcome(added: learning.Added, language: str) -> str:
-    parts = [f"{len(added.added)} added to data/nlu/learned_{language}.yml"]
+    parts = [gettext("%(num)d added to %(file)s", num=len(added.added), file=f"data/nlu/learned_{language}.yml")]
     if added.already_known:
-        parts.append(f"{len(added.already_known)} already in the training data")
+        parts.append(gettext("%(num)d already in the training data", num=len(added.already_known)))
     if added.held_out:
         parts.append(
-            f"{len(added.held_out)} not added: in the held-out files, training on them would falsify the evaluation"
+            gettext(
+                "%(num)d not added: in the held-out files, training on them would falsify the evaluation",
+                num=len(added.held_out),
+            )
         )
-    return "; ".join(parts) + ". Run `coach train` to retrain and compare."
+    return gettext("%(outcome)s. Run `coach train` to retrain and compare.", outcome="; ".join(parts))

@@ -43,6 +43,9 @@ DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 PRIVACY_PLACEHOLDERS = ("{text_clause}", "{retention_days}")
 HELP_CONTACT = "{help_contact}"
 HELP_CONTACT_TEXTS = ("request_human", "howto_no_match")
+# After a company document's title in a source line; a conversation file's `labels:
+# company_document:` replaces it.
+COMPANY_DOCUMENT_LABELS = {"it": "documento aziendale", "es": "documento de la empresa", "en": "company document"}
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -101,14 +104,18 @@ class KnowledgeBase:
     def cite(self, entry: Entry, language: str, every_source: bool = False) -> str:
         """The citation line a salesperson reads: outlet and title of the main document, or of each."""
         names = list(dict.fromkeys(s.document for s in entry.sources))
-        cited = "; ".join(citation(self.documents[name]) for name in (names if every_source else names[:1]))
-        return f"{self.conversation[language].labels['source']}: {cited}"
+        labels = self.conversation[language].labels
+        company = labels.get("company_document") or COMPANY_DOCUMENT_LABELS[language]
+        cited = "; ".join(citation(self.documents[name], company) for name in (names if every_source else names[:1]))
+        return f"{labels['source']}: {cited}"
 
 
-def citation(document: Document) -> str:
-    """`Merita Business Podcast, «Perché molti progetti CRM falliscono?»`; no outlet, no comma."""
+def citation(document: Document, company_label: str = COMPANY_DOCUMENT_LABELS["en"]) -> str:
+    """`Merita Business Podcast, «Perché molti progetti CRM falliscono?»`; no outlet, no comma. A
+    company document is the company's word, not a publisher's: `«Who sees my clients» (company document)`."""
     title = f"«{document.title}»" + (f" ({document.year})" if document.year else "")
-    return f"{document.outlet}, {title}" if document.outlet else title
+    cited = f"{document.outlet}, {title}" if document.outlet else title
+    return f"{cited} ({company_label})" if document.kind == "company" else cited
 
 
 def file_name(path: Path, root: Path) -> str:

@@ -26,6 +26,23 @@ URLS = {
     "/knowledge/<intent>/revert/<int:version_id>": "trainer.knowledge_revert",
     "/users": "admin.manage_users",
     "/dead-letters": "admin.dead_letters",
+    "/language": "auth.choose_language",
+    "/answers/variants/retire": "variants.retire",
+    "/documents": "documents.index",
+    "/documents/upload": "documents.upload",
+    "/documents/<name>/cite": "documents.cite",
+    "/documents/<name>/remove": "documents.remove",
+    "/documents/<name>/uncite": "documents.uncite",
+    "/documents/revert/<int:version_id>": "documents.revert",
+    "/topics": "topics.topic_list",
+    "/topics/<name>/remove": "topics.topic_remove",
+    "/topics/apply": "topics.topic_apply",
+    "/topics/howto/<howto_id>/<language>": "topics.howto_edit",
+    "/topics/howto/<howto_id>/<language>/revert/<int:version_id>": "topics.howto_revert",
+    "/topics/new": "topics.topic_new",
+    "/topics/retrain": "topics.topic_retrain",
+    "/topics/revert/<int:version_id>": "topics.topic_revert",
+    "/topics/training.json": "topics.training_status",
     "/static/<path:filename>": "static",
 }
 
@@ -38,7 +55,16 @@ def app(tmp_path):
 
 
 def test_the_factory_registers_exactly_one_blueprint_per_audience(app):
-    assert set(app.blueprints) == {"analytics", "conversations", "trainer", "admin", "auth"}
+    assert set(app.blueprints) == {
+        "analytics",
+        "conversations",
+        "trainer",
+        "admin",
+        "auth",
+        "documents",
+        "topics",
+        "variants",
+    }
 
 
 def test_no_view_is_defined_in_the_factory_module(app):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot import cli, settings
-from bot.adoption_log.store import LogRecord, LogStore
+from bot.adoption_log.store import LogRecord
 from bot.channels.access import JoinAttemptRow, MemberRow, Members
 from bot.privacy import retention
 
@@ -23,11 +23,8 @@ def _message(user_id: str, ts: dt.datetime) -> LogRecord:
 
 
 @pytest.fixture
-def store(database_url):
-    store = LogStore(database_url)
-    store.migrate()
-    yield store
-    store.close()
+def store(migrated_log):
+    return migrated_log
 
 
 @pytest.fixture

@@ -2,12 +2,7 @@
 
 import pytest
 
-from bot.adoption_log.store import LogStore
-
 
 @pytest.fixture
-def engine(database_url):
-    store = LogStore(database_url)
-    store.migrate()
-    yield store.engine
-    store.close()
+def engine(migrated_log):
+    return migrated_log.engine

@@ -10,7 +10,6 @@ import datetime as dt
 import pytest
 from flask import render_template
 
-from bot.adoption_log.store import LogStore
 from bot.dashboard import pulse
 from bot.dashboard.queries import Filters
 from bot.followups.store import FollowupStore
@@ -21,11 +20,8 @@ PERIOD = Filters.whole_weeks(WEEK1, WEEK3 + dt.timedelta(days=6))
 
 
 @pytest.fixture
-def engine(database_url):
-    store = LogStore(database_url)
-    store.migrate()
-    yield store.engine
-    store.close()
+def engine(migrated_log):
+    return migrated_log.engine
 
 
 def _scores(engine, week: dt.date, team: str | None, scores: list[int]) -> None:

@@ -5,6 +5,12 @@
 Direct messages are answered in the conversation; a mention in a channel is answered
 in a thread. Follow-ups are Block Kit buttons. The user's Slack locale is the language
 hint. Only the workspace the app is installed in is served.
+
+The App Home tab is the follow-ups' switch: when a person opens it (`app_home_opened`), the
+connector publishes (`views.publish`) where they stand and one button, "yes, check in" or "stop
+these messages"; the button is the same command as `/nudges on|off` in a direct message
+(bot/followups/door.py). The view keeps the person's direct-message channel with the app (from
+the event) as its private metadata: that is where follow-ups go once they agree.
 """
 
 from __future__ import annotations
@@ -26,12 +32,14 @@ from bot import settings as coach_settings
 from bot.adoption_log.store import LogStore
 from bot.channels.rasa_client import CoachClient, CoachReply, rest_url
 from bot.followups.door import FollowupDoor
+from bot.followups.texts import NUDGES_OFF, NUDGES_ON
 from bot.privacy.pseudonyms import load_key
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "slack"
 BUTTON_ACTION = re.compile(r"^coach_button_\d+$")
+HOME_ACTION = re.compile(r"^coach_home_\d+$")
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 _IGNORED_SUBTYPES = {"bot_message", "message_deleted", "channel_join", "channel_leave"}
 
@@ -53,7 +61,8 @@ class SlackConfig:
         )
 
 
-def blocks(reply: CoachReply) -> list[dict[str, Any]]:
+def blocks(reply: CoachReply, action: str = "coach_button") -> list[dict[str, Any]]:
+    """The reply as Block Kit: its text, then its buttons (action ids `<action>_<n>`)."""
     result: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": reply.text[:3000]}}]
     if reply.buttons:
         result.append(
@@ -62,7 +71,7 @@ def blocks(reply: CoachReply) -> list[dict[str, Any]]:
                 "elements": [
                     {
                         "type": "button",
-                        "action_id": f"coach_button_{i}",
+                        "action_id": f"{action}_{i}",
                         "text": {"type": "plain_text", "text": title[:75]},
                         "value": payload,
                     }
@@ -90,6 +99,8 @@ class SlackConnector:
         self.app.event("message")(self.on_message)
         self.app.event("app_mention")(self.on_mention)
         self.app.action(BUTTON_ACTION)(self.on_button)
+        self.app.event("app_home_opened")(self.on_home_opened)
+        self.app.action(HOME_ACTION)(self.on_home_button)
 
     def handler(self) -> SocketModeHandler:
         web_client = _web_client(self.config.app_token, self.config.api_base_url)
@@ -141,6 +152,36 @@ class SlackConnector:
             logger.info("Could not remove the buttons: %s", error.response.get("error"))
         self._converse(client, channel, message.get("thread_ts"), user, action["value"], self._locale(client, user))
 
+    def on_home_opened(self, event: dict[str, Any], client: WebClient, body: dict[str, Any]) -> None:
+        user = event.get("user")
+        if self.door is None or not user or event.get("tab") != "home" or not self._same_workspace(body, event):
+            return
+        self._publish_home(self.door, client, user, event.get("channel"), self._locale(client, user))
+
+    def on_home_button(self, ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = (body.get("user") or {}).get("id")
+        value = (body.get("actions") or [{}])[0].get("value")
+        if self.door is None or not user or value not in (NUDGES_ON, NUDGES_OFF):
+            return
+        if (body.get("team") or {}).get("id") not in (None, self.team_id):
+            return
+        channel = (body.get("view") or {}).get("private_metadata")
+        locale = self._locale(client, user)
+        self.door.handle(user, _direct(channel), value, locale)
+        self._publish_home(self.door, client, user, channel, locale)
+
+    @staticmethod
+    def _publish_home(
+        door: FollowupDoor, client: WebClient, user: str, channel: str | None, locale: str | None
+    ) -> None:
+        view = {
+            "type": "home",
+            "private_metadata": _direct(channel) or "",
+            "blocks": blocks(door.home(user, locale), action="coach_home"),
+        }
+        client.views_publish(user_id=user, view=view)
+
     # --- helpers ----------------------------------------------------------------
     def _same_workspace(self, body: dict[str, Any], event: dict[str, Any]) -> bool:
         return (
@@ -160,8 +201,7 @@ class SlackConnector:
     def _converse(
         self, client: WebClient, channel: str, thread: str | None, user: str, text: str, locale: str | None
     ) -> None:
-        # A direct message's channel (D...) is where follow-ups may go; never a channel or thread.
-        private = channel if channel.startswith("D") and thread is None else None
+        private = _direct(channel) if thread is None else None  # never a thread
         replies = self.door.handle(user, private, text, locale) if self.door else None
         if replies is None:
             replies = self.coach.ask_blocking(user, text, locale)
@@ -173,6 +213,11 @@ class SlackConnector:
     @staticmethod
     def _post(client: WebClient, channel: str, thread: str | None, reply: CoachReply) -> None:
         client.chat_postMessage(channel=channel, thread_ts=thread, text=reply.text, blocks=blocks(reply))
+
+
+def _direct(channel: str | None) -> str | None:
+    """A direct message's channel (D...): the one place follow-ups may go, never a channel."""
+    return channel if channel and channel.startswith("D") else None
 
 
 def main() -> int:

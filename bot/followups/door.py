@@ -1,4 +1,5 @@
-"""What the Telegram and Slack connectors hand to the follow-ups instead of the coach.
+"""What the Telegram and Slack connectors and the web chat (through bot/followups/page.py) hand
+to the follow-ups instead of the coach.
 
 Before a message goes to the coach, `handle` takes the follow-ups' own commands: `/nudges on`,
 `/nudges off`, "stop" (always: whoever writes it is not written to first again), and the
@@ -9,22 +10,24 @@ helped" click): a moment the coach has earned, which never interrupts a first ex
 
 A tip check's or refresher's "it helped" / "it didn't" is logged as feedback on that knowledge
 entry, in the adoption log's own row format (bot/adoption_log/records.py), so the dashboard's
-Answers page counts it; a pulse answer is a pulse score. Only the person a message was sent
-to can answer it, once. Every method does database work: asyncio connectors call it in a thread.
+Answers page counts it (bot/followups/logbook.py); a pulse answer is a pulse score. Only the
+person a message was sent to can answer it, once. `home` is the switch on a page of the person's
+own (Slack's App Home): where they stand, and one button that changes it. Every method does
+database work: asyncio connectors call it in a thread.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
 
-from bot.adoption_log.records import EventLog, fit, reply_metadata
+from bot.adoption_log.records import reply_metadata
 from bot.adoption_log.store import LogStore
 from bot.channels.rasa_client import CoachReply, language_of
 from bot.db import utc_now
 from bot.followups import history, texts
-from bot.followups.store import PULSE, FollowupStore, Planned
+from bot.followups.logbook import Logbook
+from bot.followups.store import OFF, ON, PULSE, FollowupStore, Planned
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.replies import BUTTON_PAYLOADS, FEEDBACK
 from bot.privacy.pseudonyms import pseudonym
@@ -45,7 +48,7 @@ class FollowupDoor:
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.channel, self.key, self.log = channel, key, log
-        self.store = FollowupStore(log.engine)
+        self.store, self.logbook = FollowupStore(log.engine), Logbook(log, key)
         self.knowledge, self.clock = knowledge, clock
 
     def handle(self, account: str, address: str | None, text: str, locale: str | None) -> list[CoachReply] | None:
@@ -82,6 +85,18 @@ class FollowupDoor:
         question = texts.offer(self.knowledge(), self._language(user_id, locale))
         return CoachReply(question.text, question.buttons)
 
+    def home(self, account: str, locale: str | None) -> CoachReply:
+        """Where the person stands, with the one button that changes it: for a page of their own
+        (Slack's App Home). The button's payload is the command `handle` takes."""
+        user_id = pseudonym(self.key, self.channel, account)
+        consent, lang = self.store.consent(user_id), self._language(user_id, locale)
+        state = consent.state if consent else None
+        if state == ON:
+            return self._say(lang, "followup_on", ("followup_stop_button", texts.NUDGES_OFF))
+        return self._say(
+            lang, "followup_off" if state == OFF else "followup_offer", ("followup_offer_yes", texts.NUDGES_ON)
+        )
+
     def _answer(self, user_id: str, lang: str, message_id: int, answer: str) -> CoachReply:
         kinds = [kind for kind, answers in texts.ANSWERS.items() if answer in answers]
         message = self.store.answer(message_id, user_id, kinds, answer)
@@ -98,15 +113,15 @@ class FollowupDoor:
     def _log_feedback(self, message: Planned, lang: str, team: str | None, feedback: str) -> None:
         """The row a "that helped" button leaves, on the entry the follow-up brought back."""
         metadata = reply_metadata(language=lang, kb_entry=message.kb_entry, feedback=feedback, erase=False)
-        at = self.clock().replace(tzinfo=dt.timezone.utc).timestamp()
-        event = {"event": "bot", "sender_id": message.user_id, "timestamp": at, "text": None, "metadata": metadata}
-        record = EventLog(self.key, store_text=False).record(event)
-        if record is not None:
-            self.log.add([fit(replace(record, channel=self.channel, team=team))])
+        self.logbook.bot_row(message.user_id, self.channel, team, self.clock(), None, metadata)
 
     def _language(self, user_id: str, locale: str | None) -> str:
         with self.log.engine.connect() as connection:
             return texts.language(history.last_language(connection, user_id), language_of(locale))
 
-    def _say(self, lang: str, key: str) -> CoachReply:
-        return CoachReply(texts.say(self.knowledge(), lang, key))
+    def _say(self, lang: str, key: str, *buttons: tuple[str, str]) -> CoachReply:
+        """The conversation text `key`, with buttons given as (text key, payload)."""
+        kb = self.knowledge()
+        return CoachReply(
+            texts.say(kb, lang, key), tuple((texts.say(kb, lang, title), load) for title, load in buttons)
+        )

@@ -39,10 +39,11 @@ class Planner:
         self.store, self.schedule = store, schedule
         self.entries = entries  # the knowledge entries that exist now (a refresher draws on one)
 
-    def plan(self, now: dt.datetime) -> int:
-        """Plans what is not planned yet; returns how many messages it added. Reads everyone's tips
-        and plans in two queries; only a person with something to add is written (and held)."""
-        consents = self.store.consenting()
+    def plan(self, now: dt.datetime, user_ids: Collection[str] | None = None) -> int:
+        """Plans what is not planned yet, for everyone who agreed (or those of `user_ids`); returns
+        how many messages it added. Reads the tips and plans in two queries; only a person with
+        something to add is written (and held)."""
+        consents = self.store.consenting(user_ids)
         if not consents:
             return 0
         users = [consent.user_id for consent in consents]

@@ -39,7 +39,7 @@ class ConsentRow(Base):
 
     user_id = Column(String(64), primary_key=True)
     channel = Column(String(32), nullable=False)
-    address = Column(String(64))  # the chat to write to; None unless the state is "on"
+    address = Column(String(64))  # the chat to write to ("page" in the web chat); None unless the state is "on"
     language = Column(String(8))  # the platform's language, until the log knows the coach's
     state = Column(String(8), nullable=False)
     updated_at = Column(DateTime, nullable=False)
@@ -139,10 +139,13 @@ class FollowupStore:
             row = connection.execute(select(CONSENTS).where(CONSENTS.c.user_id == user_id)).first()
             return _consent(row) if row else None
 
-    def consenting(self) -> list[Consent]:
+    def consenting(self, user_ids: Collection[str] | None = None) -> list[Consent]:
+        """Everyone who agreed (or those of `user_ids` who did)."""
+        query = select(CONSENTS).where(CONSENTS.c.state == ON).order_by(CONSENTS.c.user_id)
+        if user_ids is not None:
+            query = query.where(CONSENTS.c.user_id.in_(list(user_ids)))
         with self.engine.connect() as connection:
-            rows = connection.execute(select(CONSENTS).where(CONSENTS.c.state == ON).order_by(CONSENTS.c.user_id))
-            return [_consent(row) for row in rows]
+            return [_consent(row) for row in connection.execute(query)]
 
     def offer_once(self, user_id: str, channel: str, now: dt.datetime) -> bool:
         """Notes that the person was asked; False if they were asked (or answered) before."""
@@ -211,13 +214,27 @@ class FollowupStore:
             late = update(PLANNED).where(PLANNED.c.state == DUE, PLANNED.c.expires_at <= now)
             return connection.execute(late.values(state=EXPIRED)).rowcount
 
-    def due(self, now: dt.datetime, limit: int = 100) -> list[int]:
+    def due(
+        self, now: dt.datetime, channels: Collection[str] | None = None, user_id: str | None = None, limit: int = 100
+    ) -> list[int]:
+        """The messages due at `now` (not expired), of people reached through `channels` (default:
+        any), or of one person: a dispatcher takes only what it has a way to deliver."""
         query = (
             select(PLANNED.c.id)
-            .where(PLANNED.c.state == DUE, PLANNED.c.claimed_by.is_(None), PLANNED.c.due_at <= now)
+            .where(
+                PLANNED.c.state == DUE,
+                PLANNED.c.claimed_by.is_(None),
+                PLANNED.c.due_at <= now,
+                PLANNED.c.expires_at > now,
+            )
             .order_by(PLANNED.c.due_at, PLANNED.c.id)
             .limit(limit)
         )
+        if channels is not None:
+            reached = select(CONSENTS.c.user_id).where(CONSENTS.c.channel.in_(list(channels)))
+            query = query.where(PLANNED.c.user_id.in_(reached))
+        if user_id is not None:
+            query = query.where(PLANNED.c.user_id == user_id)
         with self.engine.connect() as connection:
             return list(connection.execute(query).scalars())
 
@@ -241,13 +258,15 @@ class FollowupStore:
             consent = connection.execute(select(CONSENTS).where(CONSENTS.c.user_id == row.user_id)).one()
             return _planned(row), _consent(consent)
 
-    def sent(self, message_id: int, replica: str, now: dt.datetime) -> None:
+    def sent(self, message_id: int, replica: str, now: dt.datetime) -> bool:
+        """Marks the claimed message sent; False if it is gone meanwhile (the person was erased)."""
         with self.engine.begin() as connection:
-            connection.execute(
+            marked = connection.execute(
                 update(PLANNED)
                 .where(PLANNED.c.id == message_id, PLANNED.c.claimed_by == replica)
                 .values(state=SENT, sent_at=now)
             )
+            return marked.rowcount == 1
 
     def not_sent(self, message_id: int, replica: str, retry_at: dt.datetime) -> None:
         """A failed delivery: due again at `retry_at`, or failed for good after MAX_ATTEMPTS."""

@@ -37,6 +37,7 @@ _ANSWER = re.compile(r"^/followup ([0-9]{1,12}) ([a-z_1-5]{1,16})$")
 class Outgoing:
     text: str
     buttons: tuple[tuple[str, str], ...]  # (title, payload)
+    language: str | None = None  # what the adoption log notes on the row of a sent follow-up
 
 
 def language(*candidates: str | None) -> str:
@@ -69,7 +70,7 @@ def compose(kb: KnowledgeBase, message: Planned, lang: str) -> Outgoing | None:
     """The message to send, or None when what it draws on left the knowledge base."""
     if message.kind == PULSE:
         buttons = tuple((score, f"{FOLLOWUP} {message.id} {score}") for score in PULSE_SCORES)
-        return Outgoing(say(kb, lang, "followup_pulse"), (*buttons, _stop(kb, lang)))
+        return Outgoing(say(kb, lang, "followup_pulse"), (*buttons, _stop(kb, lang)), lang)
     entry = message.kb_entry
     if entry is None or entry not in kb.entries:
         return None
@@ -77,7 +78,7 @@ def compose(kb: KnowledgeBase, message: Planned, lang: str) -> Outgoing | None:
     keys = TIP_ANSWERS if message.kind == TIP_CHECK else REFRESHER_ANSWERS
     intro = say(kb, lang, "followup_tip_check" if message.kind == TIP_CHECK else "followup_refresher")
     buttons = tuple((say(kb, lang, key), f"{FOLLOWUP} {message.id} {answer}") for answer, key in keys.items())
-    return Outgoing(f"{intro}\n\n{tip}\n\n{source}", (*buttons, _stop(kb, lang)))
+    return Outgoing(f"{intro}\n\n{tip}\n\n{source}", (*buttons, _stop(kb, lang)), lang)
 
 
 def offer(kb: KnowledgeBase, lang: str) -> Outgoing:

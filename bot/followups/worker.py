@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import signal
-import socket
 import sys
 import threading
 from collections.abc import Callable, Mapping
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.adoption_log.store import LogStore
 from bot.db import utc_now
 from bot.followups import senders as platform_senders
-from bot.followups.dispatcher import Dispatcher, Sender, composer
+from bot.followups.dispatcher import Dispatcher, Sender, composer, replica_name
+from bot.followups.logbook import Logbook
 from bot.followups.planner import Planner
 from bot.followups.schedule import Schedule
 from bot.followups.store import FollowupStore
@@ -57,24 +56,23 @@ class Worker:
             stop.wait(seconds)
 
 
-def replica_name() -> str:
-    """Who holds a claim: this machine and process."""
-    return f"{socket.gethostname()}:{os.getpid()}"[-64:]
-
-
 def build(
-    engine: Engine, knowledge: Callable[[], KnowledgeBase], schedule: Schedule, senders: Mapping[str, Sender]
+    log: LogStore,
+    key: bytes,
+    knowledge: Callable[[], KnowledgeBase],
+    schedule: Schedule,
+    senders: Mapping[str, Sender],
 ) -> Worker:
-    store = FollowupStore(engine)
+    store = FollowupStore(log.engine)
     planner = Planner(store, schedule, lambda: knowledge().entries)
-    dispatcher = Dispatcher(store, schedule, senders, composer(engine, knowledge), replica_name())
-    return Worker(planner, dispatcher)
+    compose = composer(log.engine, knowledge)
+    return Worker(planner, Dispatcher(store, schedule, senders, compose, replica_name(), Logbook(log, key)))
 
 
 def main() -> int:
     from bot import settings
-    from bot.adoption_log.store import LogStore
     from bot.knowledge.reload import LiveKnowledge
+    from bot.privacy.pseudonyms import load_key
 
     logging.basicConfig(level=logging.INFO, format="followups: %(levelname)s %(message)s")
     for chatty in ("httpx", "alembic"):
@@ -96,7 +94,8 @@ def main() -> int:
     try:
         store.migrate()
         # The knowledge as trainers edit it: a change reaches the next message, without a restart.
-        worker = build(store.engine, LiveKnowledge(current.knowledge_dir).get, schedule, senders)
+        key = load_key(current.secret_key, current.secret_key_file)
+        worker = build(store, key, LiveKnowledge(current.knowledge_dir).get, schedule, senders)
         print(
             f"followups: started ({', '.join(senders)}; {schedule.zone.key}, {schedule.start_hour}-{schedule.end_hour})",
             file=sys.stderr,

@@ -1,6 +1,9 @@
 """A local Slack: the Web API methods the connector calls (HTTP) and the Socket Mode
 websocket it dials, both on 127.0.0.1. slack-bolt and slack-sdk run unchanged against
-them (WebClient's `base_url`; apps.connections.open hands out a ws:// address here)."""
+them (WebClient's `base_url`; apps.connections.open hands out a ws:// address here).
+A file (the weekly digest's chart) comes in files_upload_v2's three steps: an upload address
+from files.getUploadURLExternal, the bytes posted there (kept in `uploads`), then
+files.completeUploadExternal shares it in a channel."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ class FakeSlack:
         self.locales = locales or {}
         self.calls: list[dict[str, Any]] = []
         self.acks: list[str] = []
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes posted to its upload address
         self._loop = asyncio.new_event_loop()
         self._sockets: set = set()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -145,6 +149,13 @@ class FakeSlack:
                 "ts": f"{time.time():.6f}",
                 "message": {"text": params.get("text")},
             }
+        if method == "views.publish":  # the App Home tab: the view stands until the next publish
+            return {"ok": True, "view": {"id": "V0HOME", **params.get("view", {})}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.called(method))}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in params["files"]]}
         return {"ok": False, "error": "unknown_method"}
 
     def _handler(self):
@@ -153,17 +164,23 @@ class FakeSlack:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 method = self.path.split("/api/", 1)[-1].split("?")[0]
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+                content = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if method.startswith("upload/"):  # a file's bytes, to the address handed out for it
+                    fake.uploads[method.removeprefix("upload/")] = content
+                    return self._reply(b"OK", "text/plain")
+                body = content.decode("utf-8")
                 if "json" in self.headers.get("Content-Type", "") and body:
                     params = json.loads(body)
                 else:
                     params = {k: v[0] for k, v in urllib.parse.parse_qs(body).items()}
-                for key in ("blocks",):
+                for key in ("blocks", "files"):  # JSON in a form field
                     if isinstance(params.get(key), str):
                         params[key] = json.loads(params[key])
-                data = json.dumps(fake._answer(method, params)).encode("utf-8")
+                self._reply(json.dumps(fake._answer(method, params)).encode("utf-8"), "application/json")
+
+            def _reply(self, data: bytes, content_type: str) -> None:
                 self.send_response(200)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -226,4 +243,37 @@ def button_click(user: str, channel: str, value: str, message_ts: str = "1.0") -
                 "action_ts": f"{time.time():.6f}",
             }
         ],
+    }
+
+
+def home_opened(user: str, channel: str | None = None, tab: str = "home") -> dict[str, Any]:
+    """The event Slack sends when a person opens the app's Home tab (`channel`: their DM with the app)."""
+    return {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": channel or f"D{user}",
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
+def home_click(user: str, view: dict[str, Any], action: int = 0) -> dict[str, Any]:
+    """A click on a button of a published Home view (as views.publish received it)."""
+    [button] = [
+        element
+        for block in view["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"].endswith(f"_{action}")
+    ]
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "coach"},
+        "user": {"id": user, "team_id": TEAM},
+        "api_app_id": "A0COACH",
+        "token": "t",
+        "trigger_id": "tr",
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "view": {"id": "V0HOME", "type": "home", "private_metadata": view.get("private_metadata", "")},
+        "actions": [{**button, "block_id": "b", "type": "button", "action_ts": f"{time.time():.6f}"}],
     }

@@ -65,7 +65,7 @@ def _door(log, channel: str) -> FollowupDoor:
 
 
 def _worker(log, channel: str, sender):
-    return build(log.engine, lambda: KB, ROME, {channel: sender})
+    return build(log, KEY, lambda: KB, ROME, {channel: sender})
 
 
 def _telegram(log, fake: FakeTelegram) -> TelegramConnector:

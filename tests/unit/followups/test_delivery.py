@@ -2,10 +2,14 @@
 a replica that stops mid-way, a platform that fails, "stop", and erasure."""
 
 import datetime as dt
+import io
+import json
 
 from sqlalchemy import func, select
 
+from bot.adoption_log import export
 from bot.followups.dispatcher import LEASE, Dispatcher, composer
+from bot.followups.logbook import Logbook
 from bot.followups.planner import Planner
 from bot.followups.store import DUE, FAILED, PULSE, PULSES, SENT, TIP_CHECK, FollowupStore
 from bot.knowledge import base as knowledge
@@ -29,7 +33,7 @@ def _planner(store):
 
 def _dispatcher(store, log, name, clock, outbox, fail_for=frozenset()):
     sender = RecordingSender(name, clock, outbox, fail_for)
-    return Dispatcher(store, ROME, {"telegram": sender}, composer(log.engine, lambda: KB), name)
+    return Dispatcher(store, ROME, {"telegram": sender}, composer(log.engine, lambda: KB), name, Logbook(log, b"k"))
 
 
 def test_nothing_is_planned_for_who_did_not_agree_or_said_no(log):
@@ -159,3 +163,48 @@ def test_erasing_a_person_removes_their_consent_plans_and_pulse_scores(log, tmp_
     with log.engine.connect() as connection:
         assert connection.execute(select(PULSES.c.user_id, func.count()).group_by(PULSES.c.user_id)).all() == [(BOB, 1)]
     assert store.consent(BOB).state == "on" and [m.state for m in store.messages(BOB)] == [DUE]
+
+
+def test_a_sent_follow_up_is_a_bot_row_of_its_conversation_exported_and_erased_with_it(log):
+    store = FollowupStore(log.engine)
+    _agree(store, ANN)
+    log.add([row(ANN, MONDAY, intent="objection_no_time", team="north")])
+    log.add([tip_row(ANN, MONDAY + dt.timedelta(hours=2), "objection_no_time")])
+    _planner(store).plan(MONDAY + dt.timedelta(hours=3))
+    clock, outbox = [THURSDAY_TEN], []
+    assert _dispatcher(store, log, "a", clock, outbox).tick(THURSDAY_TEN) == 1
+    [(_, _, _, sent)] = outbox
+    *_, followup = log.records()  # the conversation, in order: the coach wrote last, first
+    assert (followup.ts, followup.user_id, followup.direction, followup.text) == (THURSDAY_TEN, ANN, "bot", sent.text)
+    assert (followup.channel, followup.team, followup.language, followup.kb_entry) == ("telegram", "north", "it", None)
+    exported = io.StringIO()
+    export.write(log.records(), exported, "jsonl")
+    assert json.loads(exported.getvalue().splitlines()[-1])["text"] == sent.text
+
+    log.forget(ANN, at=THURSDAY_TEN + dt.timedelta(hours=1))  # what /forget does (bot/privacy/erasure.py), later
+    assert log.count(ANN) == 0
+
+
+def test_a_follow_up_whose_person_was_erased_while_it_went_out_leaves_no_row(log):
+    store = FollowupStore(log.engine)
+    _agree(store, ANN)
+    log.add([tip_row(ANN, MONDAY + dt.timedelta(hours=2), "objection_no_time")])
+    _planner(store).plan(MONDAY + dt.timedelta(hours=3))
+    clock, outbox = [THURSDAY_TEN], []
+
+    class ErasedMeanwhile(RecordingSender):
+        def send(self, address, message):
+            super().send(address, message)
+            log.forget(ANN, THURSDAY_TEN - dt.timedelta(seconds=1))  # /forget, while the platform took it
+            store.forget(ANN)
+
+    dispatcher = Dispatcher(
+        store,
+        ROME,
+        {"telegram": ErasedMeanwhile("a", clock, outbox)},
+        composer(log.engine, lambda: KB),
+        "a",
+        Logbook(log, b"k"),
+    )
+    dispatcher.tick(THURSDAY_TEN)
+    assert len(outbox) == 1 and log.count(ANN) == 0

@@ -50,7 +50,7 @@ def test_the_offer_comes_once_after_the_first_that_helped_and_only_in_a_private_
 def _sent_tip_check(log, store, user, at):
     log.add([row(user, at, intent="objection_no_time", team="north"), tip_row(user, at, "objection_no_time")])
     Planner(store, ROME, lambda: KB.entries).plan(at + dt.timedelta(hours=1))
-    [message_id] = store.due(at + dt.timedelta(days=7))
+    [message_id] = store.due(at + dt.timedelta(days=3))  # Thursday: three working days on, same week
     store.claim(message_id, "a", at)
     store.sent(message_id, "a", at)
     return message_id

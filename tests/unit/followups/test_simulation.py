@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.followups.dispatcher import Dispatcher, composer
+from bot.followups.logbook import Logbook
 from bot.followups.planner import Planner
 from bot.followups.store import PULSE, REFRESHER, TIP_CHECK, FollowupStore
 from bot.followups.texts import FOLLOWUP, parse_answer
@@ -104,7 +105,8 @@ class Replica:
         store = FollowupStore(self.log.engine)
         self.planner = Planner(store, ROME, lambda: KB.entries)
         sender = RecordingSender(name, clock, outbox)
-        self.dispatcher = Dispatcher(store, ROME, {"telegram": sender}, composer(self.log.engine, lambda: KB), name)
+        compose, logbook = composer(self.log.engine, lambda: KB), Logbook(self.log, b"k")
+        self.dispatcher = Dispatcher(store, ROME, {"telegram": sender}, compose, name, logbook)
 
     def step(self, now: dt.datetime) -> None:
         self.planner.plan(now)

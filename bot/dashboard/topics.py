@@ -1,7 +1,7 @@
 """The trainers' "Topics" pages: a new topic from a form (validated field by field, shown as a
 diff, then applied), the topics trainers made (remove, history, revert), the how-to entries
-(`knowledge/howto/`: title, questions and steps per language, history, revert; the editing is
-`bot.knowledge.howto_editor`'s), and "Retrain", which runs the guarded training (`coach train`)
+(`knowledge/howto/`: title, questions and steps per language, history, revert, and new entries;
+the editing is `bot.knowledge.howto_editor`'s), and "Retrain", which runs the guarded training (`coach train`)
 in the background, one at a time, with its progress.
 
 The files and their checks are `bot.learning.topics`'s; the training, comparison, promotion and
@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 
 from bot.dashboard.analytics import FOUR_PS
 from bot.dashboard.guard import requires
+from bot.dashboard.problems import all_translated
 from bot.dashboard.services import services
 from bot.knowledge import howto_editor
 from bot.learning import topics
@@ -186,7 +187,7 @@ def _render_form(spec: dict[str, Any], problems: Sequence[str] = (), status: int
     return render_template(
         "topic_new.html",
         spec=spec,
-        problems=problems,
+        problems=all_translated(problems),
         documents=sorted(kb.documents.items()),
         four_ps=topics.FOUR_PS,
         four_p_labels=FOUR_PS,  # the dashboard's translated names of the four Ps
@@ -231,7 +232,9 @@ def topic_new() -> ResponseReturnValue:
     change = _topics().plan_add(spec, g.user.username)
     if not change.ok:
         return _render_form(spec, change.problems, 422)
-    return render_template("topic_diff.html", spec=spec, change=change, action="add", form=request.form)
+    return render_template(
+        "topic_diff.html", spec=spec, change=change, warnings=all_translated(change.warnings), form=request.form
+    )
 
 
 @blueprint.route("/topics/apply", methods=["POST"])
@@ -254,7 +257,11 @@ def topic_apply() -> ResponseReturnValue:
 @requires("trainer")
 def topic_remove(name: str) -> Response:
     change = _topics().remove(name, g.user.username)
-    flash("; ".join(change.problems) if change.problems else _("Topic %(name)s removed. Retrain.", name=name))
+    flash(
+        "; ".join(all_translated(change.problems))
+        if change.problems
+        else _("Topic %(name)s removed. Retrain.", name=name)
+    )
     return redirect(url_for("topics.topic_list"))
 
 
@@ -266,7 +273,7 @@ def topic_revert(version_id: int) -> Response:
         problems = change.problems
     except topics.TopicError as error:
         problems = error.problems
-    flash("; ".join(problems) if problems else _("Reverted. Retrain so the coach follows."))
+    flash("; ".join(all_translated(problems)) if problems else _("Reverted. Retrain so the coach follows."))
     return redirect(url_for("topics.topic_list"))
 
 
@@ -326,7 +333,7 @@ def howto_edit(howto_id: str, language: str) -> ResponseReturnValue:
         language=language,
         languages=LANGUAGES,
         values=values,
-        problems=problems,
+        problems=all_translated(problems),
         versions=editor.history(howto_id)[:30],
     )
     return page, 422 if problems else 200
@@ -336,5 +343,30 @@ def howto_edit(howto_id: str, language: str) -> ResponseReturnValue:
 @requires("trainer")
 def howto_revert(howto_id: str, language: str, version_id: int) -> Response:
     problems = _howto_or_404(howto_id, language).revert(howto_id, version_id, g.user.username)
-    flash("; ".join(problems) if problems else _("Reverted to version %(version)d.", version=version_id))
+    flash(
+        "; ".join(all_translated(problems)) if problems else _("Reverted to version %(version)d.", version=version_id)
+    )
     return redirect(url_for("topics.howto_edit", howto_id=howto_id, language=language))
+
+
+@blueprint.route("/topics/howto/new", methods=["GET", "POST"])
+@requires("trainer")
+def howto_new() -> ResponseReturnValue:
+    """A new entry, its three languages on one page; written only whole and valid."""
+    howto_id = request.form.get("id", "").strip()
+    texts = {language: howto_editor.submitted(request.form, False, f"_{language}") for language in LANGUAGES}
+    problems: list[str] = []
+    if request.method == "POST":
+        problems = _howtos().create(howto_id, texts, g.user.username)
+        if not problems:
+            flash(
+                _(
+                    "How-to entry %(name)s added: the coach answers its questions within seconds, without retraining.",
+                    name=howto_id,
+                )
+            )
+            return redirect(url_for("topics.howto_edit", howto_id=howto_id, language=LANGUAGES[0]))
+    page = render_template(
+        "howto_new.html", howto_id=howto_id, texts=texts, languages=LANGUAGES, problems=all_translated(problems)
+    )
+    return page, 422 if problems else 200

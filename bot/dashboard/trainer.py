@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from bot.dashboard.guard import requires
 from bot.dashboard.pages import kept_query
+from bot.dashboard.problems import all_translated
 from bot.dashboard.services import services
 from bot.knowledge.replies import ConversationState, compose
 from bot.learning import examples as learning
@@ -73,7 +74,7 @@ def knowledge_edit(intent: str, language: str) -> ResponseReturnValue:
             intent=intent,
             language=language,
             values=values,
-            problems=problems,
+            problems=all_translated(problems),
             languages=LANGUAGES,
         ), 422
     return render_template(
@@ -94,7 +95,7 @@ def knowledge_preview(intent: str, language: str) -> Response:
     editor = services()["editor"]
     checked = editor.check(intent, editor.with_fields(intent, language, _submitted()))
     if checked.kb is None:
-        return jsonify({"ok": False, "problems": list(checked.problems)})
+        return jsonify({"ok": False, "problems": all_translated(checked.problems)})
     answer = compose(checked.kb, intent, language, ConversationState())
     more = compose(checked.kb, "ask_more", language, answer.state)
     tip = compose(checked.kb, "ask_tip", language, answer.state)
@@ -122,7 +123,7 @@ def knowledge_revert(intent: str, version_id: int) -> Response:
     _entry_or_404(intent, LANGUAGES[0])
     problems = services()["editor"].revert(intent, version_id, g.user.username)
     flash(
-        "; ".join(problems)
+        "; ".join(all_translated(problems))
         if problems
         else gettext("Reverted %(intent)s to version %(version)d.", intent=intent, version=version_id)
     )

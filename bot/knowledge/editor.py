@@ -164,10 +164,11 @@ class KnowledgeEditor:
 
     def keep_and_write(self, path: Path, text: str, author: str, note: str) -> None:
         """Write a checked file of the knowledge folder, keeping the version (and the file as it was
-        before its first edit) in the history."""
+        before its first edit, unless the write creates it) in the history."""
         with Session(self.engine, future=True) as session, session.begin():
             relative = self._relative(path)
-            if session.execute(select(HistoryRow.id).where(HistoryRow.path == relative)).first() is None:
+            first = session.execute(select(HistoryRow.id).where(HistoryRow.path == relative)).first() is None
+            if first and path.exists():
                 session.add(
                     HistoryRow(
                         path=relative,

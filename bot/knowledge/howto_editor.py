@@ -1,5 +1,6 @@
 """Editing a how-to entry (`knowledge/howto/<id>.yml`) from the dashboard's Topics page: one
-language's title, example questions and steps, and whether it is still a shipped starter.
+language's title, example questions and steps, and whether it is still a shipped starter; and
+writing a new entry (`create`: its id, and the three languages' texts at once).
 
 The file stays the source of truth: an edit is written back with its comments, order and
 quoting (ruamel's round trip, as answers are edited), only after the whole knowledge base
@@ -8,6 +9,9 @@ twice, short titles and steps; and the content checks of `fidelity`, refusing on
 the edit brings). Every version is kept in the knowledge history (`kb_history`, path
 `howto/<id>.yml`) with who saved it, for a one-click revert. The matcher (`bot.knowledge.howto`)
 reads the new questions with the next knowledge base, without a retraining.
+
+A new entry is checked the same way (its file in a copy of the knowledge folder) and is written
+only whole: its first version in the history is the creation, so there is no "file before".
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from sqlalchemy.engine import Engine
 
@@ -28,6 +33,7 @@ FOLDER = "howto"
 LISTS = ("questions", "steps")  # one text per line in the form
 MAX_TEXT_CHARS = 400  # a question or a step; the validator also limits a step to 40 words
 _ID = re.compile(r"[a-z0-9_]{1,80}")  # the file names the starters use; nothing that names a path
+NEW_ENTRY_COMMENT = "# Written in the dashboard (Topics > New how-to entry); edit it there or here.\n"
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,27 @@ class HowToEditor:
     def edit(self, howto_id: str, language: str, values: HowToFields, author: str) -> list[str]:
         return self.save(howto_id, self.with_fields(howto_id, language, values), author, note=f"edited ({language})")
 
+    def create(self, howto_id: str, texts: Mapping[str, HowToFields], author: str) -> list[str]:
+        """Writes a new entry (not a starter: the trainer wrote it for this CRM) if its id is free and
+        the knowledge base stays valid with it; else the problems, each naming its field."""
+        problems = self.id_problems(howto_id)
+        if problems:
+            return problems
+        text = new_entry_text(howto_id, texts)
+        problems = self.check(howto_id, text)
+        if not problems:
+            self._answers.keep_and_write(self.root / self._relative(howto_id), text, author, "created")
+        return problems
+
+    def id_problems(self, howto_id: str) -> list[str]:
+        if not howto_id:
+            return ["id: is missing (lowercase letters, digits and _, e.g. log_a_meeting)"]
+        if not _ID.fullmatch(howto_id):
+            return [f"id: {howto_id[:80]!r} must be lowercase letters, digits and _ (at most 80)"]
+        if (self.root / self._relative(howto_id)).exists():
+            return [f"id: {howto_id!r} is already a how-to entry"]
+        return []
+
     def history(self, howto_id: str) -> list[Version]:
         self.file(howto_id)
         return self._answers.file_history(self._relative(howto_id))
@@ -114,13 +141,31 @@ class HowToEditor:
         return self.save(howto_id, version.content, author, note=f"reverted to version {version_id}")
 
 
-def submitted(form: Mapping[str, str], example: bool) -> HowToFields:
-    """The fields of the edit form: one question or step per line, blank lines dropped."""
+def submitted(form: Mapping[str, str], example: bool, suffix: str = "") -> HowToFields:
+    """The fields of the edit form: one question or step per line, blank lines dropped. `suffix`
+    picks one language of the new-entry form (`title_it`, `questions_it`, ...)."""
 
     def lines(name: str) -> list[str]:
-        return [" ".join(line.split()) for line in str(form.get(name, "")).splitlines() if line.strip()]
+        return [" ".join(line.split()) for line in str(form.get(name + suffix, "")).splitlines() if line.strip()]
 
-    return HowToFields(" ".join(str(form.get("title", "")).split()), lines("questions"), lines("steps"), example)
+    title = " ".join(str(form.get("title" + suffix, "")).split())
+    return HowToFields(title, lines("questions"), lines("steps"), example)
+
+
+def new_entry_text(howto_id: str, texts: Mapping[str, HowToFields]) -> str:
+    """A new entry's file, quoted as the starters are; a language left out is written empty, so
+    the validator names its fields."""
+    data = CommentedMap(id=howto_id, example=False)
+    for language in LANGUAGES:
+        values = texts.get(language) or HowToFields("", [], [], False)
+        data[language] = CommentedMap(
+            title=DoubleQuotedScalarString(values.title),
+            questions=[DoubleQuotedScalarString(text) for text in values.questions],
+            steps=[DoubleQuotedScalarString(text) for text in values.steps],
+        )
+    out = io.StringIO()
+    round_trip_yaml().dump(data, out)
+    return NEW_ENTRY_COMMENT + out.getvalue()
 
 
 def _too_long(text: str) -> list[str]:

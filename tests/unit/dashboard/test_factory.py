@@ -38,6 +38,7 @@ URLS = {
     "/topics/<name>/remove": "topics.topic_remove",
     "/topics/apply": "topics.topic_apply",
     "/topics/howto/<howto_id>/<language>": "topics.howto_edit",
+    "/topics/howto/new": "topics.howto_new",
     "/topics/howto/<howto_id>/<language>/revert/<int:version_id>": "topics.howto_revert",
     "/topics/new": "topics.topic_new",
     "/topics/retrain": "topics.topic_retrain",

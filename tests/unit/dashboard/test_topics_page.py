@@ -4,6 +4,7 @@ runs one training at a time in the background and shows how it ended."""
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import sys
@@ -11,6 +12,7 @@ import sys
 import pytest
 
 from bot.dashboard import topics as topics_page
+from bot.knowledge import base as knowledge
 from bot.learning.examples import domain_intents
 from bot.settings import LANGUAGES
 from tests.conftest import ROOT
@@ -198,3 +200,80 @@ def test_howto_pages_refuse_leads_unknown_entries_and_posts_without_a_token(app,
     assert tina.get(f"/topics/howto/{HOWTO}/fr").status_code == 404
     assert tina.post(f"/topics/howto/{HOWTO}/it", howto_form(app, "it", title="X"), with_token=False).status_code == 400
     assert path.read_bytes() == before
+
+
+def new_howto_form(**changes):
+    from tests.unit.knowledge.test_howto_editor import NEW_ENTRY, NEW_TEXTS
+
+    data = {"id": NEW_ENTRY}
+    for language, values in NEW_TEXTS.items():
+        data.update(
+            {
+                f"title_{language}": values.title,
+                f"questions_{language}": "\n".join(values.questions),
+                f"steps_{language}": "\n".join(values.steps),
+            }
+        )
+    return {**data, **changes}
+
+
+def test_a_trainer_adds_a_howto_entry_from_the_page_and_the_coach_knows_it(app, tmp_path):
+    tina = Browser(app).login("tina")
+    assert 'href="/topics/howto/new"' in tina.get("/topics").text
+    assert tina.get("/topics/howto/new").status_code == 200
+    added = tina.post("/topics/howto/new", new_howto_form())
+    assert added.status_code == 302 and added.headers["Location"] == "/topics/howto/log_a_meeting/it"
+    page = tina.get("/topics/howto/log_a_meeting/it").text
+    assert "log_a_meeting added" in page and "Registrare una riunione" in page
+    assert "created" in page and "tina" in page, "its first version, in the history"
+    # The coach's knowledge base reads it as it is (the live one reloads on the file's change).
+    assert knowledge.load(tmp_path / "knowledge").howtos["log_a_meeting"].texts["es"].title == "Registrar una reunión"
+
+
+def test_a_bad_new_howto_entry_names_each_field_keeps_what_was_typed_and_writes_nothing(app, tmp_path):
+    tina = Browser(app).login("tina")
+    response = tina.post("/topics/howto/new", new_howto_form(questions_es="¿una?\n¿dos?", steps_en=""))
+    assert response.status_code == 422
+    text = html.unescape(response.text)
+    assert "knowledge/howto/log_a_meeting.yml: es.questions: needs at least 3 example questions, has 2" in text
+    assert "knowledge/howto/log_a_meeting.yml: en.steps: needs at least 2 steps, has 0" in text
+    assert 'value="Registrar una reunión"' in text and "¿una?\n¿dos?" in text
+    taken = tina.post("/topics/howto/new", new_howto_form(id=HOWTO))
+    assert taken.status_code == 422 and f"id: &#39;{HOWTO}&#39; is already a how-to entry" in taken.text
+    assert tina.post("/topics/howto/new", new_howto_form(), with_token=False).status_code == 400
+    assert Browser(app).login("luca").post("/topics/howto/new", new_howto_form()).status_code == 403
+    assert not (tmp_path / "knowledge" / "howto" / "log_a_meeting.yml").exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [
+        ("it", ("esempi, ne servono almeno 10", "servono almeno 3 domande di esempio, ce ne sono 2")),
+        ("es", ("ejemplos, se necesitan al menos 10", "necesita al menos 3 preguntas de ejemplo, tiene 2")),
+    ],
+)
+def test_validation_messages_are_in_the_trainers_language_with_the_field_named_as_in_the_file(app, language, says):
+    tina = Browser(app).login("tina")
+    tina.options["headers"] = {**tina.options["headers"], "Accept-Language": language}
+    topic = html.unescape(tina.post("/topics/new", form(examples_it="\n".join(EXAMPLES["it"][:7]))).text)
+    assert f"examples.it: 7 {says[0]}" in topic and "at least 10 needed" not in topic
+    howto = html.unescape(tina.post("/topics/howto/new", new_howto_form(questions_it="una?\ndue?")).text)
+    assert f"knowledge/howto/log_a_meeting.yml: it.questions: {says[1]}" in howto
+    answer = tina.post(f"/knowledge/objection_no_time/{language}", {"topic": "x", "short": "", "more": "", "tip": ""})
+    assert answer.status_code == 422 and "is missing" not in answer.text and "must be" not in answer.text
+
+
+def test_a_problem_keeps_its_file_and_field_and_an_unknown_message_stays_english(app):
+    from bot.dashboard.problems import translated
+
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        # The longest 'file: field: ' goes before the message, even when a value in it has colons.
+        assert (
+            translated("knowledge/answers/x.yml: es.more: has 90 words, at most 80: Nota: uno, dos")
+            == "knowledge/answers/x.yml: es.more: tiene 90 palabras, como máximo 80: Nota: uno, dos"
+        )
+        assert translated("examples.es[3]: 'hola' is given twice") == "examples.es[3]: 'hola' aparece dos veces"
+        assert (
+            translated("knowledge/x.yml: file: a message no table knows")
+            == "knowledge/x.yml: file: a message no table knows"
+        )

@@ -8,8 +8,11 @@ knowledge history, Telegram members); `bot/migrations/` creates them all.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import fcntl
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,11 @@ from sqlalchemy.sql.dml import Insert
 
 Base = declarative_base()
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Alembic's `context` is module-global: two upgrades at once in one process (the log writer and the
+# replay table both migrating a new database at start-up) trip over each other's state.
+_MIGRATING = threading.Lock()
+# Any fixed number: replicas starting together on one PostgreSQL database take turns migrating it.
+_MIGRATION_LOCK_KEY = 0x636F616368
 
 
 def make_engine(url: str) -> Engine:
@@ -63,9 +71,26 @@ def migrate(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with _MIGRATING, _other_processes_wait(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextlib.contextmanager
+def _other_processes_wait(engine: Engine) -> Iterator[None]:
+    """On a SQLite file, a lock file beside it; PostgreSQL's advisory lock does that job there."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrating", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def utc_now() -> dt.datetime:

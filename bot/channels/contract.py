@@ -13,27 +13,26 @@ Rasa server (COACH_CONNECTOR_SECRET, else var/connector.secret, generated owner-
 first use; `make run`'s processes share var/): an HMAC-SHA256 of the timestamp and the
 request's one-off nonce and the exact body, in three headers. A signature more than five
 minutes old (or ahead) is refused, so a captured request cannot be replayed later; one
-already accepted is refused within those five minutes too (`ReplayCache`), so it cannot be
-replayed sooner either. The nonce makes every request's signature new, even the same text
-from the same person twice in one second; so a connector that sends again (a retry) signs
-again, as `sign` does on every call.
+already accepted is refused within those five minutes too, so it cannot be replayed sooner
+either. The nonce makes every request's signature new, even the same text from the same
+person twice in one second; so a connector that sends again (a retry) signs again, as
+`sign` does on every call.
 
-The replay cache is in the Rasa server's memory: replicas behind a load balancer each keep
-their own (deploy/README.md says what that means). Only a request whose signature holds is
-remembered, so no one without the secret can fill it; when it is full anyway (more signed
-requests in five minutes than it holds), signed requests are refused until entries expire,
-rather than forgetting one early and letting it be replayed.
+`verify` checks a request and returns its `Signature`; the REST channel then takes it once
+in the table of used signatures (bot/channels/replays.py), which is in the adoption log's
+database: every Rasa replica sharing that database refuses a signature any of them accepted
+(SQLite by default, PostgreSQL behind a load balancer; deploy/README.md). Only a request
+whose signature holds is written there, so no one without the secret adds to it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import heapq
 import hmac
 import re
 import secrets
-import threading
 import time
+from dataclasses import dataclass
 
 from bot.privacy.pseudonyms import load_key
 from bot.settings import Settings
@@ -50,8 +49,6 @@ NONCE = "X-Coach-Nonce"
 WINDOW_SECONDS = 300
 _MAX_TIMESTAMP_DIGITS = 12
 _NONCE = re.compile(r"^[0-9a-f]{32}$")
-# About 330 signed messages a second for five minutes: far more than the connectors send.
-MAX_REMEMBERED = 100_000
 
 
 def read_part(text: str) -> str:
@@ -81,52 +78,26 @@ def sign(secret: bytes, body: bytes, now: float | None = None) -> dict[str, str]
     return {TIMESTAMP: timestamp, NONCE: nonce, SIGNATURE: _mac(secret, timestamp, nonce, body)}
 
 
-class ReplayCache:
-    """The signatures accepted in the last window, each until it would be stale anyway; bounded
-    by `capacity`, and refusing (not forgetting an entry early) when full. Thread-safe."""
+@dataclass(frozen=True)
+class Signature:
+    """A signature that holds: the MAC (what a replay repeats) and when it goes stale (seconds since 1970)."""
 
-    def __init__(self, capacity: int = MAX_REMEMBERED, window: int = WINDOW_SECONDS) -> None:
-        self.capacity, self.window = capacity, window
-        self._expiries: list[tuple[float, str]] = []  # a heap: the next to expire first
-        self._seen: set[str] = set()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._seen)
-
-    def use(self, signature: str, timestamp: int, now: float | None = None) -> None:
-        """Remembers a signature on its first use; SignatureError on its second, or when full."""
-        now = time.time() if now is None else now
-        with self._lock:
-            while self._expiries and self._expiries[0][0] < now:
-                self._seen.discard(heapq.heappop(self._expiries)[1])
-            if signature in self._seen:
-                raise SignatureError("this signed request was already received: a signature is used once")
-            if len(self._seen) >= self.capacity:
-                raise SignatureError(
-                    f"more than {self.capacity} signed requests in {self.window // 60} minutes; send it again shortly"
-                )
-            self._seen.add(signature)
-            heapq.heappush(self._expiries, (timestamp + self.window, signature))
+    mac: str
+    expires_at: int
 
 
-# The Rasa server's one cache: a request refused at one chat door is refused at the other too.
-REPLAYS = ReplayCache()
-
-
-def is_signed(
+def verify(
     secret: bytes,
     timestamp: str | None,
     signature: str | None,
     body: bytes,
     now: float | None = None,
     nonce: str | None = None,
-    replays: ReplayCache | None = None,
-) -> bool:
-    """False for a request without a signature; True for a good one (remembered in `replays`, if
-    given, which refuses it the next time); SignatureError for a bad, stale or replayed one."""
+) -> Signature | None:
+    """None for a request without a signature; its Signature for a good one (which the caller
+    takes once: bot/channels/replays.py); SignatureError for a bad or stale one."""
     if timestamp is None and signature is None and nonce is None:
-        return False
+        return None
     if not timestamp or not signature or not nonce:
         raise SignatureError(f"a signed request needs {TIMESTAMP}, {NONCE} and {SIGNATURE}")
     if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > _MAX_TIMESTAMP_DIGITS:
@@ -139,6 +110,4 @@ def is_signed(
     expected = _mac(secret, timestamp, nonce, body)
     if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode("utf-8", "replace")):
         raise SignatureError("the signature does not match the request")
-    if replays is not None:
-        replays.use(expected, int(timestamp), now)
-    return True
+    return Signature(expected, int(timestamp) + WINDOW_SECONDS)

@@ -9,8 +9,9 @@ Before Rasa sees the message:
   of ours (403 otherwise: another site cannot post in a visitor's name) and says it is
   JSON (415 otherwise: a cross-site form or `text/plain` post is not);
 - who speaks is decided here: only the coach's connectors, which sign their requests
-  (bot/channels/contract.py; a bad or stale signature gets 401), speak for a platform
-  account such as a Telegram id. Any other client is a `rest` (or `webchat`) user, and a
+  (bot/channels/contract.py; a bad, stale or already used signature gets 401, used at this
+  replica or another: bot/channels/replays.py), speak for a
+  platform account such as a Telegram id. Any other client is a `rest` (or `webchat`) user, and a
   ready-made pseudonym it sends is hashed again, so it is never somebody else's;
 - the sender becomes a pseudonym (keyed HMAC of channel and account), so the
   tracker store and the log never hold an account id;
@@ -21,6 +22,7 @@ Before Rasa sees the message:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -38,6 +40,7 @@ from bot import settings as coach_settings
 from bot.adoption_log.records import TEAM
 from bot.channels import contract
 from bot.channels.contract import MAX_BODY, MAX_MESSAGE_CHARS, read_part
+from bot.channels.replays import UsedSignatures
 from bot.privacy.pseudonyms import is_pseudonym, load_key, pseudonym
 from bot.privacy.redaction import redact
 from bot.privacy.teams import TeamDirectory
@@ -179,6 +182,8 @@ class PrivateRestInput(InputChannel):
         settings = settings or coach_settings.load()
         self.key = load_key(settings.secret_key, settings.secret_key_file)
         self.connector_secret = contract.load_secret(settings)
+        # Shared with every replica of the log's database (no connection is opened before a signed request).
+        self.used_signatures = UsedSignatures(settings.log_db_url)
         self.hosts, self.origins = settings.chat_hosts, settings.chat_origins
         self.teams = TeamDirectory(settings.teams_file)
 
@@ -197,7 +202,7 @@ class PrivateRestInput(InputChannel):
         @door.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             refusal = self._refusal(request) or await _read_body(request) or self._unacceptable(request)
-            return refusal or await self._answer(request, on_new_message)
+            return refusal or await self._used_before(request) or await self._answer(request, on_new_message)
 
         # The channel's blueprint is the one hook into the server's life: the pooled
         # action-server connections (bot/rasa_plugins/patches.py) close with it (closing
@@ -238,19 +243,32 @@ class PrivateRestInput(InputChannel):
         try:
             request.ctx.signed = self._signed_by_connector(request)
         except contract.SignatureError as refused:
-            logger.warning("Refused a %s message: %s", self.name(), refused)
-            return error(401, f"{refused}; only the coach's connectors sign their requests")
+            return self._not_a_connector(refused)
         return None
 
     def _signed_by_connector(self, request: Request) -> bool:
-        return contract.is_signed(
+        request.ctx.signature = contract.verify(
             self.connector_secret,
             request.headers.get(contract.TIMESTAMP),
             request.headers.get(contract.SIGNATURE),
             request.body,
             nonce=request.headers.get(contract.NONCE),
-            replays=contract.REPLAYS,  # a signature is used once
         )
+        return request.ctx.signature is not None
+
+    async def _used_before(self, request: Request) -> HTTPResponse | None:
+        """A refusal of a connector's signature already taken, here or by another replica: each is used once."""
+        if not _by_connector(request):
+            return None
+        try:  # in a thread: Rasa's event loop serves every chat meanwhile
+            await asyncio.to_thread(self.used_signatures.use, request.ctx.signature)
+        except contract.SignatureError as refused:
+            return self._not_a_connector(refused)
+        return None
+
+    def _not_a_connector(self, refused: contract.SignatureError) -> HTTPResponse:
+        logger.warning("Refused a %s message: %s", self.name(), refused)
+        return error(401, f"{refused}; only the coach's connectors sign their requests")
 
     async def _answer(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> HTTPResponse:
         collector = CollectingOutputChannel()

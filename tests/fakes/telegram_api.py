@@ -1,7 +1,8 @@
 """A local Telegram Bot API server: the methods the connector uses, over real HTTP on 127.0.0.1.
 
 python-telegram-bot runs unchanged against it (its `base_url`); the test queues
-updates and reads what the bot sent.
+updates and reads what the bot sent. sendPhoto (the weekly digest's chart) comes as a
+multipart upload: the photo is read as bytes, the other fields as in any other call.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import threading
 import time
 import urllib.parse
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -78,7 +81,7 @@ class FakeTelegram:
             return BOT
         if method == "getUpdates":
             return self._updates(int(params.get("offset") or 0), float(params.get("timeout") or 0))
-        if method == "sendMessage":
+        if method in ("sendMessage", "sendPhoto"):
             return self._message(params)
         if method in ("deleteWebhook", "setWebhook", "sendChatAction", "answerCallbackQuery", "editMessageReplyMarkup"):
             return True
@@ -99,13 +102,16 @@ class FakeTelegram:
         with self._lock:
             message_id, self._next_message = self._next_message, self._next_message + 1
         chat_id = int(params["chat_id"])
-        return {
+        message = {
             "message_id": message_id,
             "date": int(time.time()),
             "from": BOT,
             "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-            "text": params.get("text", ""),
         }
+        if "photo" not in params:
+            return {**message, "text": params.get("text", "")}
+        size = {"file_id": f"ph{message_id}", "file_unique_id": f"u-ph{message_id}", "width": 640, "height": 320}
+        return {**message, "photo": [size], "caption": params.get("caption")}
 
     def _handler(self):
         fake = self
@@ -116,7 +122,7 @@ class FakeTelegram:
                 if not self.path.startswith(prefix):
                     return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 method = self.path[len(prefix) :].split("?")[0]
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
                     result = fake._answer(method, _params(body, self.headers.get("Content-Type", "")))
                 except KeyError:
@@ -139,19 +145,35 @@ class FakeTelegram:
         return Handler
 
 
-def _params(body: str, content_type: str) -> dict[str, Any]:
+def _params(body: bytes, content_type: str) -> dict[str, Any]:
     if not body:
         return {}
     if "json" in content_type:
         return json.loads(body)
-    params = {}
-    for key, values in urllib.parse.parse_qs(body).items():
-        value = values[0]
-        try:
-            params[key] = json.loads(value)
-        except ValueError:
-            params[key] = value
-    return params
+    if content_type.startswith("multipart/form-data"):
+        fields = _multipart(body, content_type)
+    else:
+        fields = {key: values[0] for key, values in urllib.parse.parse_qs(body.decode("utf-8")).items()}
+    return {key: value if isinstance(value, bytes) else _decoded(value) for key, value in fields.items()}
+
+
+def _decoded(value: str) -> Any:
+    """A form field as the Bot API reads it: JSON where it is JSON (a keyboard, a number), else the text."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _multipart(body: bytes, content_type: str) -> dict[str, str | bytes]:
+    """The fields of a multipart/form-data body: a file's as bytes, the others as text."""
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields: dict[str, str | bytes] = {}
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        name = part.get_param("name", header="content-disposition")
+        fields[name] = payload if part.get_filename() else payload.decode("utf-8")
+    return fields
 
 
 # --- updates as Telegram sends them ----------------------------------------------

@@ -40,7 +40,7 @@ def test_rows_written_during_an_outage_arrive_when_the_database_is_back(postgres
     assert _wait_for(lambda: outbox.pending() == 0)
     proxy.stop()  # the database goes away, open connections included
     send(15)
-    time.sleep(1.0)
+    assert _wait_for(lambda: "unreachable" in caplog.text)  # the writer tried, and failed
     assert outbox.pending() >= 15, "rows must wait while the database is unreachable"
     assert Outbox(tmp_path / "outbox.db").pending() >= 15, "and they are on disk, not only in memory"
     proxy.start()

@@ -81,3 +81,34 @@ def test_purge_removes_rows_older_than_the_cutoff(database_url):
     assert store.purge(before=dt.datetime(2026, 6, 1)) == 1
     assert [r.ts.month for r in store.records()] == [11]
     store.close()
+
+
+MIGRATE = "import sys; from bot.db import make_engine, migrate; migrate(make_engine(sys.argv[1]))"
+
+
+def test_replicas_starting_together_on_a_new_database_all_migrate_it(database_url):
+    """Two processes (replicas) and, inside one of them, two threads (the log writer and the replay
+    table) bring the same new database to the schema at the same moment: none of them fails."""
+    import subprocess
+    import sys
+    import threading
+
+    from bot.db import make_engine, migrate
+
+    processes = [subprocess.Popen([sys.executable, "-c", MIGRATE, database_url]) for _ in range(2)]
+    failures: list[BaseException] = []
+
+    def in_a_thread() -> None:
+        try:
+            migrate(make_engine(database_url))
+        except BaseException as failure:
+            failures.append(failure)
+
+    threads = [threading.Thread(target=in_a_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert [process.wait(timeout=120) for process in processes] == [0, 0]
+    assert "used_signatures" in inspect(make_engine(database_url)).get_table_names()

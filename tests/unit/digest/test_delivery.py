@@ -10,7 +10,8 @@ from aiosmtpd.controller import Controller
 
 from bot.digest import delivery
 from bot.digest import settings as digest_settings
-from tests.unit.digest.chat_fakes import PhotoTelegram, UploadSlack
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -41,14 +42,14 @@ def smtp_server():
 
 @pytest.fixture
 def telegram():
-    fake = PhotoTelegram(TOKEN).start()
+    fake = FakeTelegram(TOKEN).start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
 def slack():
-    fake = UploadSlack().start()
+    fake = FakeSlack().start()
     yield fake
     fake.stop()
 
@@ -92,8 +93,7 @@ def test_the_chat_message_goes_to_telegram_with_its_chart(telegram, digests):
         TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=telegram.base_url, COACH_DIGEST_TELEGRAM_CHAT="-100123"
     )
     assert delivery.deliver(settings, digests["es"]).sent == ["Telegram chat -100123"]
-    [photo] = telegram.called("sendPhoto")
-    assert photo["chat_id"] == "-100123"
+    [photo] = telegram.sent(-100123, "sendPhoto")
     assert photo["caption"] == digests["es"].chat_text()
     assert photo["photo"] == digests["es"].chat_chart()
 

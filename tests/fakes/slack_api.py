@@ -215,7 +215,8 @@ def mention(user: str, text: str, channel: str = "C0SALES") -> dict[str, Any]:
     }
 
 
-def button_click(user: str, channel: str, value: str, message_ts: str = "1.0") -> dict[str, Any]:
+def _block_actions(user: str, container: dict[str, Any]) -> dict[str, Any]:
+    """What every button click's payload starts with."""
     return {
         "type": "block_actions",
         "team": {"id": TEAM, "domain": "coach"},
@@ -223,7 +224,13 @@ def button_click(user: str, channel: str, value: str, message_ts: str = "1.0") -
         "api_app_id": "A0COACH",
         "token": "t",
         "trigger_id": "tr",
-        "container": {"type": "message", "message_ts": message_ts},
+        "container": container,
+    }
+
+
+def button_click(user: str, channel: str, value: str, message_ts: str = "1.0") -> dict[str, Any]:
+    return {
+        **_block_actions(user, {"type": "message", "message_ts": message_ts}),
         "channel": {"id": channel, "name": "dm"},
         "message": {
             "ts": message_ts,
@@ -267,13 +274,7 @@ def home_click(user: str, view: dict[str, Any], action: int = 0) -> dict[str, An
         if element["action_id"].endswith(f"_{action}")
     ]
     return {
-        "type": "block_actions",
-        "team": {"id": TEAM, "domain": "coach"},
-        "user": {"id": user, "team_id": TEAM},
-        "api_app_id": "A0COACH",
-        "token": "t",
-        "trigger_id": "tr",
-        "container": {"type": "view", "view_id": "V0HOME"},
+        **_block_actions(user, {"type": "view", "view_id": "V0HOME"}),
         "view": {"id": "V0HOME", "type": "home", "private_metadata": view.get("private_metadata", "")},
         "actions": [{**button, "block_id": "b", "type": "button", "action_ts": f"{time.time():.6f}"}],
     }

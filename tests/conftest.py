@@ -74,3 +74,23 @@ def pytest_collection_modifyitems(items: list) -> None:
     for item in items:
         if "postgres_url" in getattr(item, "fixturenames", ()) or "postgresql" in item.name:
             item.add_marker(pytest.mark.services)
+
+
+@pytest.fixture
+def fake_telegram():
+    """Telegram's Bot API as a local server on 127.0.0.1 (tests/fakes/telegram_api.py)."""
+    from tests.fakes.telegram_api import FakeTelegram
+
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_slack():
+    """Slack's Web API as a local server on 127.0.0.1 (tests/fakes/slack_api.py)."""
+    from tests.fakes.slack_api import FakeSlack
+
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()

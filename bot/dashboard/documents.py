@@ -93,11 +93,8 @@ def remove(name: str) -> Response:
 @blueprint.route("/documents/<name>/cite", methods=["POST"])
 @requires("trainer")
 def cite(name: str) -> Response:
-    intent = request.form.get("intent", "")
-    editor = services()["editor"]
-    try:
-        editor.answer_file(intent)
-    except KeyError:
+    intent, editor = request.form.get("intent", ""), services()["editor"]
+    if not _is_answer(editor, intent):
         return _back(gettext("Choose the answer that should cite the document."))
     if name not in {document.name for document in _documents().all()}:
         return _back(gettext("%(name)s is not a company document.", name=name))
@@ -116,11 +113,8 @@ def cite(name: str) -> Response:
 @blueprint.route("/documents/<name>/uncite", methods=["POST"])
 @requires("trainer")
 def uncite(name: str) -> Response:
-    intent = request.form.get("intent", "")
-    editor = services()["editor"]
-    try:
-        editor.answer_file(intent)
-    except KeyError:
+    intent, editor = request.form.get("intent", ""), services()["editor"]
+    if not _is_answer(editor, intent):
         return _back(gettext("Choose the answer that should stop citing the document."))
     problems = stop_citing(editor, intent, name, g.user.username)
     if problems:
@@ -136,3 +130,12 @@ def revert(version_id: int) -> Response:
     except DocumentError as error:
         return _back(gettext("Not reverted: %(reason)s.", reason=error))
     return _back(gettext("%(name)s is back to version %(version)s.", name=name, version=version_id))
+
+
+def _is_answer(editor, intent: str) -> bool:
+    """Whether `intent` names an answer file the editor knows (a form's choice, never trusted)."""
+    try:
+        editor.answer_file(intent)
+    except KeyError:
+        return False
+    return True

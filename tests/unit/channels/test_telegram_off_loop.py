@@ -20,7 +20,7 @@ from telegram import Update
 from bot.channels.access import Access
 from bot.channels.rasa_client import CoachClient
 from bot.channels.telegram import TelegramConfig, TelegramConnector
-from tests.fakes.telegram_api import FakeTelegram, click, text_message
+from tests.fakes.telegram_api import click, text_message
 
 SERVED_WITHIN = 30  # seconds; reached only when a statement blocks the loop
 CODE = "crm-pilot-2026"
@@ -47,13 +47,6 @@ class HeldDatabase:
 
     def close(self) -> None:
         event.remove(self.engine, "before_cursor_execute", self._hold)
-
-
-@pytest.fixture
-def fake_telegram():
-    fake = FakeTelegram().start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

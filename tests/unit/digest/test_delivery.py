@@ -10,8 +10,6 @@ from aiosmtpd.controller import Controller
 
 from bot.digest import delivery
 from bot.digest import settings as digest_settings
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -38,20 +36,6 @@ def smtp_server():
     controller.start()
     yield inbox, controller.port
     controller.stop()
-
-
-@pytest.fixture
-def telegram():
-    fake = FakeTelegram(TOKEN).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def slack():
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
 
 
 def _settings(**environ):
@@ -88,30 +72,30 @@ def test_an_unreachable_smtp_server_is_a_failure_named_not_a_traceback(digests):
     assert result.sent == [] and len(result.failed) == 1 and "e-mail through 127.0.0.1" in result.failed[0]
 
 
-def test_the_chat_message_goes_to_telegram_with_its_chart(telegram, digests):
+def test_the_chat_message_goes_to_telegram_with_its_chart(fake_telegram, digests):
     settings = _settings(
-        TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=telegram.base_url, COACH_DIGEST_TELEGRAM_CHAT="-100123"
+        TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake_telegram.base_url, COACH_DIGEST_TELEGRAM_CHAT="-100123"
     )
     assert delivery.deliver(settings, digests["es"]).sent == ["Telegram chat -100123"]
-    [photo] = telegram.sent(-100123, "sendPhoto")
+    [photo] = fake_telegram.sent(-100123, "sendPhoto")
     assert photo["caption"] == digests["es"].chat_text()
     assert photo["photo"] == digests["es"].chat_chart()
 
 
-def test_the_chat_message_goes_to_slack_with_its_chart(slack, digests):
+def test_the_chat_message_goes_to_slack_with_its_chart(fake_slack, digests):
     settings = _settings(
-        SLACK_BOT_TOKEN="xoxb-test", SLACK_API_BASE_URL=slack.base_url, COACH_DIGEST_SLACK_CHANNEL="C0LEADS"
+        SLACK_BOT_TOKEN="xoxb-test", SLACK_API_BASE_URL=fake_slack.base_url, COACH_DIGEST_SLACK_CHANNEL="C0LEADS"
     )
     assert delivery.deliver(settings, digests["en"]).sent == ["Slack channel C0LEADS"]
-    [upload] = slack.uploads.values()
+    [upload] = fake_slack.uploads.values()
     assert upload == digests["en"].chat_chart()
-    [complete] = slack.called("files.completeUploadExternal")
+    [complete] = fake_slack.called("files.completeUploadExternal")
     assert complete["channel_id"] == "C0LEADS" and complete["initial_comment"] == digests["en"].chat_text()
 
 
-def test_one_failing_destination_does_not_stop_the_others(telegram, digests):
+def test_one_failing_destination_does_not_stop_the_others(fake_telegram, digests):
     settings = _settings(
-        TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=telegram.base_url, COACH_DIGEST_TELEGRAM_CHAT="-100123",
+        TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake_telegram.base_url, COACH_DIGEST_TELEGRAM_CHAT="-100123",
         SLACK_BOT_TOKEN="xoxb-test", SLACK_API_BASE_URL=f"http://127.0.0.1:{_free_port()}/api/",
         COACH_DIGEST_SLACK_CHANNEL="C0LEADS",
     )  # fmt: skip

@@ -24,7 +24,7 @@ from bot.followups.worker import build
 from bot.knowledge import base as knowledge
 from bot.privacy.pseudonyms import pseudonym
 from tests.fakes import slack_api
-from tests.fakes.slack_api import FakeSlack, button_click, direct_message, mention
+from tests.fakes.slack_api import button_click, direct_message, mention
 from tests.fakes.telegram_api import FakeTelegram, click, text_message
 from tests.unit.followups.conftest import MONDAY, ROME, tip_row
 
@@ -44,20 +44,6 @@ def _say(lang: str, key: str) -> str:
 def _connector_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("COACH_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("COACH_CONNECTOR_SECRET", "")
-
-
-@pytest.fixture
-def fake_telegram():
-    fake = FakeTelegram().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake_slack():
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
 
 
 def _door(log, channel: str) -> FollowupDoor:

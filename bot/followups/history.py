@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -67,13 +68,7 @@ def own_objections(connection: Connection, user_id: str) -> list[str]:
 
 def team_of(connection: Connection, user_id: str) -> str | None:
     """The team of the person's latest message that had one (the adoption lead's mapping)."""
-    query = (
-        select(T.c.team)
-        .where(T.c.user_id == user_id, T.c.direction == "user", T.c.team.is_not(None))
-        .order_by(T.c.ts.desc(), T.c.id.desc())
-        .limit(1)
-    )
-    return connection.execute(query).scalar()
+    return _latest(connection, T.c.team, user_id, "user")
 
 
 def team_objections(connection: Connection, team: str) -> list[str]:
@@ -89,9 +84,14 @@ def team_objections(connection: Connection, team: str) -> list[str]:
 
 def last_language(connection: Connection, user_id: str) -> str | None:
     """The language the coach last answered the person in."""
+    return _latest(connection, T.c.language, user_id, "bot")
+
+
+def _latest(connection: Connection, column: Any, user_id: str, direction: str) -> str | None:
+    """`column` of the person's latest row in `direction` that has it."""
     query = (
-        select(T.c.language)
-        .where(T.c.user_id == user_id, T.c.direction == "bot", T.c.language.is_not(None))
+        select(column)
+        .where(T.c.user_id == user_id, T.c.direction == direction, column.is_not(None))
         .order_by(T.c.ts.desc(), T.c.id.desc())
         .limit(1)
     )

@@ -18,13 +18,24 @@ def _domain_intents() -> set:
     return set(domain_intents(ROOT / "domain.yml"))
 
 
+def _training_files(language: str) -> list:
+    """A language's training files: `<lang>.yml` and every `<purpose>_<lang>.yml` beside it."""
+    folder = ROOT / "data" / "nlu"
+    return [folder / f"{language}.yml", *sorted(folder.glob(f"*_{language}.yml"))]
+
+
+def test_every_training_file_belongs_to_a_language():
+    claimed = {path for language in LANGUAGES for path in _training_files(language)}
+    assert set((ROOT / "data" / "nlu").glob("*.yml")) == claimed
+
+
 def test_domain_declares_every_contract_intent(intents):
     assert set(intents) <= _domain_intents()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_intent_is_trained_and_held_out_in_each_language(language, intents, objection_intents):
-    trained = read_intent_examples(ROOT / "data" / "nlu" / f"{language}.yml")
+    trained = [example for path in _training_files(language) for example in read_intent_examples(path)]
     held_out = read_intent_examples(ROOT / "data" / "tests" / f"{language}.yml")
     counts = {i: sum(1 for _, intent in trained if intent == i) for i in _domain_intents()}
     assert all(counts[i] >= MIN_OBJECTION_EXAMPLES for i in objection_intents), counts
@@ -37,8 +48,8 @@ def test_every_intent_is_trained_and_held_out_in_each_language(language, intents
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_intent_block_declares_its_language(language):
-    examples = intent_examples(ROOT / "data" / "nlu" / f"{language}.yml")
-    wrong = sorted({e.intent for e in examples if e.language != language})
+    examples = [(path.name, e) for path in _training_files(language) for e in intent_examples(path)]
+    wrong = sorted({(name, e.intent) for name, e in examples if e.language != language})
     assert not wrong, f"blocks without `metadata: {{language: {language}}}`: {wrong}"
 
 

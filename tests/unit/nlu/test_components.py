@@ -5,15 +5,19 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.language_identifier import LanguageIdentifier
 from bot.nlu.model_files import ARRAYS_FILE, ModelFileError
+from bot.nlu.scope_guard import ScopeGuard
 from bot.nlu.sentiment_analyzer import SentimentAnalyzer
 from tests.unit.nlu.planted import PlantedPickle
 
@@ -226,3 +230,60 @@ def test_of_a_very_long_message_e5_reads_the_opening_and_the_end():
     middle_left_out = long_message[: MAX_CHARS // 2] + " … " + long_message[-(MAX_CHARS // 2) :]
     assert np.allclose(embed([long_message]), embed([middle_left_out]))
     assert float(embed([long_message])[0] @ embed(["non ho tempo per il CRM"])[0]) > 0.8
+
+
+def _embedded(text: str, vector: list[float], intent: str | None = None) -> Message:
+    message = Message.build(text, intent) if intent else Message(data={"text": text})
+    dense = np.asarray([vector], dtype=np.float32)
+    message.add_features(Features(dense, FEATURE_TYPE_SENTENCE, "text", "E5Featurizer"))
+    return message
+
+
+def _predicted(text: str, vector: list[float], intent: str) -> Message:
+    message = _embedded(text, vector)
+    message.set("intent", {"name": intent, "confidence": 0.8})
+    return message
+
+
+# Objection examples around the first axis; off-topic ones, one of them close to the objection's.
+GUARD_TRAINING = [
+    ("no time", [1.0, 0.0, 0.0, 0.0], "objection_no_time"),
+    ("never any time", [1.0, 0.0, 0.6, 0.0], "objection_no_time"),
+    ("too busy selling", [1.0, 0.0, 0.0, 0.6], "objection_no_time"),
+    ("book a table", [1.0, 0.5, 0.0, 0.0], "out_of_scope"),
+    ("weather tomorrow", [0.1, 1.0, 0.1, 0.0], "out_of_scope"),
+    ("hi", [0.0, 0.0, 0.0, 1.0], "greet"),
+    ("hello", [0.0, 0.1, 0.0, 1.0], "greet"),
+]
+
+
+@pytest.mark.parametrize("margin, relabelled", [(0.015, True), (None, False)])
+def test_scope_guard_relabels_a_message_nearer_to_an_off_topic_example(tmp_path, margin, relabelled):
+    data = TrainingData([_embedded(text, vector, intent) for text, vector, intent in GUARD_TRAINING])
+    guard = _train_and_reload(ScopeGuard, {"quantile": 0.0, "out_of_scope_margin": margin}, tmp_path, data)
+    # As near to the no-time examples as they are to each other, and nearer still to "book a table".
+    between = _predicted("book a table for a client dinner, no time", [1.0, 0.5, 0.0, 0.0], "objection_no_time")
+    on_topic = _predicted("no time at all", [1.0, 0.0, 0.1, 0.0], "objection_no_time")
+    greeting = _predicted("hey there", [0.0, 1.0, 0.0, 0.2], "greet")  # exempt, wherever it lies
+    guard.process([between, on_topic, greeting])
+    assert between.get("intent")["name"] == ("out_of_scope" if relabelled else "objection_no_time")
+    if relabelled:
+        verdict = between.get("scope_guard")
+        assert verdict["overridden"] == "objection_no_time"
+        assert verdict["out_of_scope_similarity"] > verdict["similarity"]
+        assert between.get("intent")["confidence"] == 0.8
+    assert on_topic.get("intent")["name"] == "objection_no_time"
+    assert greeting.get("intent")["name"] == "greet"
+
+
+def test_scope_guard_relabels_a_message_far_from_every_example_of_its_intent(tmp_path):
+    data = TrainingData([_embedded(text, vector, intent) for text, vector, intent in GUARD_TRAINING])
+    guard = _train_and_reload(ScopeGuard, {"quantile": 0.0, "out_of_scope_margin": None}, tmp_path, data)
+    far = _predicted("my dog ate my homework", [0.0, 0.0, -1.0, 0.0], "objection_no_time")
+    guard.process([far])
+    assert far.get("intent")["name"] == "out_of_scope"
+
+
+def test_scope_guard_refuses_a_margin_out_of_range():
+    with pytest.raises(ValueError, match="out_of_scope_margin"):
+        ScopeGuard.validate_config({**ScopeGuard.get_default_config(), "out_of_scope_margin": -0.1})

@@ -21,6 +21,7 @@ from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 
+from bot.nlu import linear
 from bot.nlu.trained_model import TrainedModelComponent
 
 
@@ -55,16 +56,16 @@ class LinearIntentClassifier(TrainedModelComponent):
             "ranking_length": 10,
         }
 
-    def _design_matrix(self, messages: list[Message], fit: bool = False):
+    def _feature_blocks(self, messages: list[Message], fit: bool = False) -> list:
         sparse, dense = _sentence_features(messages)
         tfidf = self.trained["tfidf"]
         weighted = tfidf.fit_transform(sparse) if fit else tfidf.transform(sparse)
-        return hstack([weighted, csr_matrix(dense * self.config["dense_weight"])]).tocsr()
+        return [weighted, dense * self.config["dense_weight"]]
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(INTENT)]
         self.model = {"tfidf": TfidfTransformer(sublinear_tf=True)}
-        features = self._design_matrix(examples, fit=True)
+        features = hstack([csr_matrix(block) for block in self._feature_blocks(examples, fit=True)]).tocsr()
         classifier = LogisticRegression(
             C=self.config["regularisation"], class_weight=self.config["class_weight"], max_iter=3000, random_state=42
         )
@@ -76,7 +77,7 @@ class LinearIntentClassifier(TrainedModelComponent):
         if self.model is None or not messages:
             return messages
         classifier = self.model["classifier"]
-        probabilities = classifier.predict_proba(self._design_matrix(messages))
+        probabilities = linear.probabilities(classifier, self._feature_blocks(messages))
         for message, row in zip(messages, probabilities, strict=True):
             order = np.argsort(row)[::-1]
             ranking = [

@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_union
 
+from bot.nlu import linear
 from bot.nlu.embeddings import embed
 
 
@@ -29,18 +30,20 @@ class TextClassifier:
     def labels(self) -> tuple[str, ...]:
         return tuple(str(label) for label in self.classifier.classes_)
 
-    def features(self, texts: Sequence[str], embeddings: np.ndarray | None = None):
+    def _blocks(self, texts: Sequence[str], embeddings: np.ndarray | None) -> list:
         # FeatureUnion.transform's result without its joblib dispatch, a third of this call for one text.
-        sparse = hstack([vectorizer.transform(texts) for _, vectorizer in self.vectorizer.transformer_list]).tocsr()
-        if not self.dense_weight:
-            return sparse
-        dense = embed(texts) if embeddings is None else embeddings
-        return hstack([sparse, csr_matrix(dense * self.dense_weight)]).tocsr()
+        blocks = [vectorizer.transform(texts) for _, vectorizer in self.vectorizer.transformer_list]
+        if self.dense_weight:
+            blocks.append((embed(texts) if embeddings is None else embeddings) * self.dense_weight)
+        return blocks
+
+    def features(self, texts: Sequence[str], embeddings: np.ndarray | None = None):
+        return hstack([csr_matrix(block) for block in self._blocks(texts, embeddings)]).tocsr()
 
     def probabilities(self, text: str, embedding: np.ndarray | None = None) -> dict[str, float]:
         """Class probabilities; pass the text's E5 embedding when the pipeline already computed it."""
         embeddings = None if embedding is None else np.asarray(embedding).reshape(1, -1)
-        row = self.classifier.predict_proba(self.features([text], embeddings))[0]
+        row = linear.probabilities(self.classifier, self._blocks([text], embeddings))[0]
         return dict(zip(self.labels, map(float, row), strict=True))
 
 

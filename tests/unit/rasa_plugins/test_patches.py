@@ -28,7 +28,47 @@ from bot.rasa_plugins import patches as rasa_tuning
 from bot.rasa_plugins.patches import ACTIONS_TOKEN_HEADER, MAX_ACTION_CALL_BYTES, RASA_VERSION
 
 VALID = {"events": [{"event": "slot", "name": "language", "value": "it"}], "responses": [{"text": "ciao"}]}
-INVALID = [{"events": "not a list"}, {"responses": [42]}, {"events": [{"event": "slot", "timestamp": "yesterday"}]}]
+# Replies both validators must accept: the coach's own shape, and Rasa's other event kinds.
+ALSO_VALID = [
+    {},
+    {"events": [], "responses": []},
+    {
+        "events": [
+            {"event": "slot", "timestamp": None, "name": "last_objection", "value": "objection_no_time"},
+            {
+                "event": "bot",
+                "timestamp": 1.5,
+                "text": "Tre minuti.",
+                "metadata": {"source": "003"},
+                "data": {"buttons": [{"title": "Di più", "payload": "/ask_more"}], "custom": {"variant": "a1"}},
+            },
+            {"event": "action", "name": "action_listen", "policy": None, "confidence": 1.0},
+            {
+                "event": "user",
+                "text": "ciao",
+                "parse_data": {
+                    "intent": {"name": "greet", "confidence": 0.9},
+                    "entities": [{"entity": "crm", "value": "HubSpot", "start": 0, "end": 7}],
+                    "response_selector": {"all_retrieval_intents": []},
+                },
+            },
+            {"event": "followup", "name": "action_coach_reply"},
+            {"event": "reset_slots"},
+        ],
+        "responses": [{"text": "Tre minuti.", "buttons": [{"title": "Di più", "payload": "/ask_more"}]}],
+    },
+]
+INVALID = [
+    {"events": "not a list"},
+    {"responses": [42]},
+    {"events": [{"event": "slot", "timestamp": "yesterday"}]},
+    {"events": [{"name": "language", "value": "it"}]},  # no `event`
+    {"events": [{"event": "slot", "name": "language"}]},  # a slot without its value
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"event": "user", "parse_data": {"entities": [{"value": "x"}]}}]},
+    {"events": [{"event": "bot", "metadata": "not an object"}]},
+    {"events": [{"event": "entities", "entities": [{"entity": "crm", "value": 1, "start": "zero"}]}]},
+]
 
 
 @pytest.fixture
@@ -40,7 +80,9 @@ def tuned():
 
 
 def test_valid_results_pass_and_invalid_ones_fail_as_with_jsonschema_validate(tuned):
-    assert tuned._validate_action_result(VALID) is True
+    for result in (VALID, *ALSO_VALID):
+        validate(result, RemoteAction.action_response_format_spec())
+        assert tuned._validate_action_result(result) is True
     for result in INVALID:
         with pytest.raises(ValidationError) as ours:
             tuned._validate_action_result(result)

@@ -120,10 +120,11 @@ class ScopeGuard(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         by_intent: dict[str, list[np.ndarray]] = {}
+        # The guarded intents' examples, and the out-of-scope ones the margin compares with.
+        skipped = set(self.config["exempt_intents"]) - {OUT_OF_SCOPE}
         for message in training_data.intent_examples:
             vector = _sentence_vector(message)
-            guarded = message.get(INTENT) not in self.config["exempt_intents"]
-            if vector is not None and (guarded or message.get(INTENT) == OUT_OF_SCOPE):
+            if vector is not None and message.get(INTENT) not in skipped:
                 by_intent.setdefault(message.get(INTENT), []).append(vector)
         self.examples = {intent: _unit_rows(np.vstack(rows)) for intent, rows in by_intent.items() if len(rows) > 1}
         self.thresholds = {

@@ -11,7 +11,8 @@ Why each one pays, with measured figures: the README's benchmark section.
    the schema's two dozen event kinds (`oneOf`) for every event (1.7 ms a reply). Instead:
    the same schema compiled once to code by fastjsonschema, each event checked against its
    own kind only (the kinds differ by their `event` constant, so exactly one can match:
-   checked at import); a reply refused there goes through jsonschema for Rasa's wording. Proof that the verdicts are unchanged:
+   checked at import); a reply refused there goes through jsonschema for Rasa's wording.
+   Proof that the verdicts are unchanged:
    `test_valid_results_pass_and_invalid_ones_fail_as_with_jsonschema_validate`.
 2. Action-server connections. Rasa: a new aiohttp session (a new TCP connection) per call,
    and a call whose connection broke before the reply ("Cannot write to closing

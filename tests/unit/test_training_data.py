@@ -7,7 +7,7 @@ import pytest
 
 from bot.knowledge.check import rule_intents
 from bot.learning.evaluation import read_intent_examples
-from bot.learning.examples import domain_intents, intent_examples
+from bot.learning.examples import domain_intents, intent_examples, normalised
 from bot.settings import LANGUAGES
 from tests.conftest import ROOT
 
@@ -41,8 +41,8 @@ def test_every_intent_is_trained_and_held_out_in_each_language(language, intents
     assert all(counts[i] >= MIN_OBJECTION_EXAMPLES for i in objection_intents), counts
     assert all(counts[i] > 0 for i in intents), counts
     assert {i for _, i in held_out} == _domain_intents()
-    normalised = {t.lower().strip() for t, _ in trained}
-    leaked = [t for t, _ in held_out if t.lower().strip() in normalised]
+    seen = {normalised(t) for t, _ in trained}
+    leaked = [t for t, _ in held_out if normalised(t) in seen]
     assert not leaked, f"held-out examples also in training: {leaked}"
 
 

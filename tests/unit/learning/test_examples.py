@@ -77,13 +77,19 @@ def test_known_texts_are_skipped_held_out_ones_refused_and_new_ones_learned(data
         [
             "Non ho tempo per Salesforce",
             "il crm mi ruba tempo",
-            "zero tempo per inserire  dati",
+            "Zero tempo, per inserire  dati!",
             "mai un minuto per il crm",
+            "non ho tempo per salesforce…",
         ],
         ["objection_no_time", "out_of_scope"],
     )
-    assert added.already_known == ["Non ho tempo per Salesforce", "il crm mi ruba tempo"]
-    assert added.held_out == ["zero tempo per inserire dati"]
+    # Case, spacing and punctuation aside, a text is the one already known or held out.
+    assert added.already_known == [
+        "Non ho tempo per Salesforce",
+        "il crm mi ruba tempo",
+        "non ho tempo per salesforce…",
+    ]
+    assert added.held_out == ["Zero tempo, per inserire dati!"]
     assert added.added == ["mai un minuto per il crm"]
     learned = learning.intent_examples(learning.learned_file(data_dir, "it"))
     assert learned == [("mai un minuto per il crm", "objection_no_time", "it")]

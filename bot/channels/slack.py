@@ -231,6 +231,7 @@ def main() -> int:
             load_key(current.secret_key, current.secret_key_file),
             LogStore(current.log_db_url),
             coach.knowledge.get,
+            store_text=current.store_text,
         )
         connector = SlackConnector(config, coach, door)
     except (KeyError, SlackApiError, coach_settings.SettingsError) as error:

@@ -224,7 +224,7 @@ def main() -> int:
     key = load_key(current.secret_key, current.secret_key_file)
     access = Access(CHANNEL, key, store.engine, config.allowed, config.join_code)
     coach = CoachClient(config.coach_url, CHANNEL)
-    door = FollowupDoor(CHANNEL, key, store, coach.knowledge.get)
+    door = FollowupDoor(CHANNEL, key, store, coach.knowledge.get, store_text=current.store_text)
     application = TelegramConnector(config, coach, access, door).build()
     try:
         _serve(application, config)

@@ -46,9 +46,10 @@ class FollowupDoor:
         log: LogStore,
         knowledge: Callable[[], KnowledgeBase],
         clock: Callable[[], dt.datetime] = utc_now,
+        store_text: bool = True,
     ) -> None:
         self.channel, self.key, self.log = channel, key, log
-        self.store, self.logbook = FollowupStore(log.engine), Logbook(log, key)
+        self.store, self.logbook = FollowupStore(log.engine), Logbook(log, key, store_text)
         self.knowledge, self.clock = knowledge, clock
 
     def handle(self, account: str, address: str | None, text: str, locale: str | None) -> list[CoachReply] | None:
@@ -62,7 +63,16 @@ class FollowupDoor:
         ):
             return None
         user_id = pseudonym(self.key, self.channel, account)
-        lang = self._language(user_id, locale)
+        # Logged as the coach's messages are: the transcript, `coach export` and /forget see the
+        # command and its replies like any other (the Answers page counts none of them).
+        self.logbook.user_row(user_id, self.channel, self._team(user_id), self.clock(), text)
+        replies = self._command(user_id, address, command, self._language(user_id, locale), locale)
+        self._log_replies(user_id, [reply.text for reply in replies])
+        return replies
+
+    def _command(
+        self, user_id: str, address: str | None, command: str, lang: str, locale: str | None
+    ) -> list[CoachReply]:
         if command in STOP_WORDS:
             self.store.decide(user_id, self.channel, None, language_of(locale), agree=False, now=self.clock())
             return [self._say(lang, "followup_off")]
@@ -83,6 +93,7 @@ class FollowupDoor:
         if not self.store.offer_once(user_id, self.channel, self.clock()):
             return None
         question = texts.offer(self.knowledge(), self._language(user_id, locale))
+        self._log_replies(user_id, [question.text])
         return CoachReply(question.text, question.buttons)
 
     def home(self, account: str, locale: str | None) -> CoachReply:
@@ -102,8 +113,7 @@ class FollowupDoor:
         message = self.store.answer(message_id, user_id, kinds, answer)
         if message is None:
             return self._say(lang, "followup_expired")
-        with self.log.engine.connect() as connection:
-            team = history.team_of(connection, user_id)
+        team = self._team(user_id)
         if message.kind == PULSE:
             self.store.add_pulse(user_id, team, message.week, int(answer), self.clock())
         elif answer in FEEDBACK_OF:
@@ -114,6 +124,17 @@ class FollowupDoor:
         """The row a "that helped" button leaves, on the entry the follow-up brought back."""
         metadata = reply_metadata(language=lang, kb_entry=message.kb_entry, feedback=feedback, erase=False)
         self.logbook.bot_row(message.user_id, self.channel, team, self.clock(), None, metadata)
+
+    def _log_replies(self, user_id: str, replies: list[str]) -> None:
+        team, now = self._team(user_id), self.clock()
+        for text in replies:
+            # No language: these replies follow the person's language, they do not set it
+            # (`history.last_language` is the language the coach understood them in).
+            self.logbook.bot_row(user_id, self.channel, team, now, text, metadata={})
+
+    def _team(self, user_id: str) -> str | None:
+        with self.log.engine.connect() as connection:
+            return history.team_of(connection, user_id)
 
     def _language(self, user_id: str, locale: str | None) -> str:
         with self.log.engine.connect() as connection:

@@ -1,6 +1,7 @@
 """What the follow-ups leave in the adoption log: each message the coach wrote first (so a
-conversation, the dashboard's transcript and `coach export` show it) and the feedback a
-follow-up's button gave.
+conversation, the dashboard's transcript and `coach export` show it), the feedback a
+follow-up's button gave, and the exchanges that never reach the coach (a person's "/nudges on",
+"stop" or a follow-up's button, and the reply), so every message that reached us is logged.
 
 Both are bot rows made as the event broker makes every bot row (bot/adoption_log/records.py:
 `EventLog` from a bot event, then `fit`), under the person's pseudonym, with their channel and
@@ -17,15 +18,17 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from bot.adoption_log.records import EventLog, fit
-from bot.adoption_log.store import LogStore
+from bot.adoption_log.records import TEXT_LIMIT, EventLog, fit
+from bot.adoption_log.store import LogRecord, LogStore
 
 
 class Logbook:
-    def __init__(self, log: LogStore, key: bytes) -> None:
+    def __init__(self, log: LogStore, key: bytes, store_text: bool = True) -> None:
         self.log = log
         # The text of a bot row is the coach's own: `store_text` (the salespeople's) does not apply.
         self.events = EventLog(key, store_text=False)
+        # A person's text is kept, redacted, only where the deployment keeps salespeople's texts.
+        self.their_words = EventLog(key, store_text=store_text)
 
     def bot_row(
         self,
@@ -39,6 +42,17 @@ class Logbook:
         """Writes the row now (a follow-up has no outbox: the worker and the door run beside the log's database)."""
         moment = at.replace(tzinfo=dt.timezone.utc).timestamp()
         event = {"event": "bot", "sender_id": user_id, "timestamp": moment, "text": text, "metadata": metadata}
-        record = self.events.record(event)
+        self._add(self.events.record(event), channel, team)
+
+    def user_row(self, user_id: str, channel: str, team: str | None, at: dt.datetime, text: str) -> None:
+        """A person's message that went to the follow-ups, not to the coach (no intent: it is a command)."""
+        moment = at.replace(tzinfo=dt.timezone.utc).timestamp()
+        # Cut before the redaction reads it, as the channels cut what goes to the coach.
+        said = text[:TEXT_LIMIT]
+        event = {"event": "user", "sender_id": user_id, "timestamp": moment, "text": said, "input_channel": channel}
+        self._add(self.their_words.record(event), channel, team)
+
+    def _add(self, record: LogRecord | None, channel: str, team: str | None) -> None:
+        # The event's sender is already a pseudonym, which the record keeps as it is.
         if record is not None:
             self.log.add([fit(replace(record, channel=channel, team=team))])

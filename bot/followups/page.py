@@ -50,9 +50,10 @@ class PageFollowups:
         knowledge: Callable[[], KnowledgeBase],
         schedule: Schedule,
         clock: Callable[[], dt.datetime] = utc_now,
+        store_text: bool = True,
     ) -> None:
         self.key, self.clock, self.schedule = key, clock, schedule
-        self.door = FollowupDoor(WEBCHAT, key, log, knowledge, clock)
+        self.door = FollowupDoor(WEBCHAT, key, log, knowledge, clock, store_text)
         self.store, self.logbook = FollowupStore(log.engine), Logbook(log, key)
         self.planner = Planner(self.store, schedule, lambda: knowledge().entries)
         self.compose, self.replica = composer(log.engine, knowledge), replica_name()

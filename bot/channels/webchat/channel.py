@@ -176,4 +176,10 @@ def _followups(settings: coach_settings.Settings, key: bytes) -> PageFollowups |
     except coach_settings.SettingsError as wrong:
         logger.error("The web chat has no follow-ups: %s", wrong)
         return None
-    return PageFollowups(LogStore(settings.log_db_url), key, LiveKnowledge(settings.knowledge_dir).get, schedule)
+    return PageFollowups(
+        LogStore(settings.log_db_url),
+        key,
+        LiveKnowledge(settings.knowledge_dir).get,
+        schedule,
+        store_text=settings.store_text,
+    )

@@ -5,6 +5,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from bot.adoption_log.store import MessageRow
 from bot.channels.rasa_client import CoachReply
 from bot.dashboard.queries import Filters, answers
 from bot.followups.door import FollowupDoor
@@ -45,6 +46,41 @@ def test_the_offer_comes_once_after_the_first_that_helped_and_only_in_a_private_
     assert offer.text == _say("en", "followup_offer")
     assert [payload for _, payload in offer.buttons] == ["/nudges on", "/nudges off"]
     assert door.offer("42", "42", "/feedback_helpful", "en") is None
+
+
+def _logged(log, user):
+    rows = MessageRow.__table__
+    with log.engine.connect() as connection:
+        query = select(rows.c.direction, rows.c.text, rows.c.intent, rows.c.language, rows.c.channel, rows.c.team)
+        return connection.execute(query.where(rows.c.user_id == user).order_by(rows.c.ts, rows.c.id)).all()
+
+
+def test_commands_and_their_replies_are_logged_like_any_message_and_erased_with_the_person(log):
+    user = pseudonym(b"k", "telegram", "42")
+    log.add([row(user, MONDAY - dt.timedelta(days=1), intent="greet", language="it", team="north")])
+    door = _door(log, [MONDAY])
+    assert door.handle("42", "42", "non ho tempo", "it") is None  # for the coach: its own rows, not the door's
+    offer = door.offer("42", "42", "/feedback_helpful", "it")
+    door.handle("42", "42", "/nudges on", "it")
+    door.handle("42", "42", "/nudges mario.rossi@example.com", "it")
+    assert _logged(log, user)[1:] == [
+        ("bot", offer.text, None, None, "telegram", "north"),
+        ("user", "/nudges on", None, None, "telegram", "north"),
+        ("bot", _say("it", "followup_on"), None, None, "telegram", "north"),
+        ("user", "/nudges [email]", None, None, "telegram", "north"),
+        ("bot", _say("it", "followup_nudges_usage"), None, None, "telegram", "north"),
+    ]
+    assert log.forget(user, at=MONDAY) == 6 and _logged(log, user) == []
+
+
+def test_where_texts_are_not_kept_a_command_is_logged_without_its_text(log):
+    door = FollowupDoor("telegram", b"k", log, lambda: KB, clock=lambda: MONDAY, store_text=False)
+    door.handle("7", "7", "stop", "en")
+    logged = _logged(log, pseudonym(b"k", "telegram", "7"))
+    assert [(direction, text) for direction, text, *_ in logged] == [
+        ("user", None),
+        ("bot", _say("en", "followup_off")),
+    ]
 
 
 def _sent_tip_check(log, store, user, at):

@@ -65,7 +65,8 @@ def test_a_due_follow_up_is_shown_once_with_its_buttons_and_its_answer_comes_bac
     assert page.due("web-1") == []  # a reload, another tab: shown once
     assert [m.state for m in FollowupStore(log.engine).messages(user)] == [SENT]
 
-    assert page.handle("web-1", f"/followup {planned.id} helped", "it")[0].text == _say("it", "followup_thanks")
+    answer = f"/followup {planned.id} helped"
+    assert page.handle("web-1", answer, "it")[0].text == _say("it", "followup_thanks")
     rows = MessageRow.__table__
     with log.engine.connect() as connection:
         logged = connection.execute(
@@ -73,7 +74,13 @@ def test_a_due_follow_up_is_shown_once_with_its_buttons_and_its_answer_comes_bac
             .where(rows.c.user_id == user, rows.c.ts > TIP_AT)
             .order_by(rows.c.id)
         ).all()
-    assert logged == [("webchat", shown.text, None), ("webchat", None, "helpful")]  # what it showed, then the answer
+    # What it showed, the button the person pressed, the feedback it gave, the thanks.
+    assert logged == [
+        ("webchat", shown.text, None),
+        ("webchat", answer, None),
+        ("webchat", None, "helpful"),
+        ("webchat", _say("it", "followup_thanks"), None),
+    ]
 
 
 def test_nothing_for_who_did_not_agree_or_said_stop_and_another_person_sees_only_their_own(log):

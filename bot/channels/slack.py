@@ -34,6 +34,7 @@ from bot.channels.rasa_client import CoachClient, CoachReply, rest_url
 from bot.followups.door import FollowupDoor
 from bot.followups.texts import NUDGES_OFF, NUDGES_ON
 from bot.privacy.pseudonyms import load_key
+from bot.privacy.teams import TeamDirectory
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +233,7 @@ def main() -> int:
             LogStore(current.log_db_url),
             coach.knowledge.get,
             store_text=current.store_text,
+            teams=TeamDirectory(current.teams_file),
         )
         connector = SlackConnector(config, coach, door)
     except (KeyError, SlackApiError, coach_settings.SettingsError) as error:

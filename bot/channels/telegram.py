@@ -32,6 +32,7 @@ from bot.channels.access import Access, check_config, parse_ids
 from bot.channels.rasa_client import CoachClient, CoachReply, rest_url
 from bot.followups.door import FollowupDoor
 from bot.privacy.pseudonyms import load_key
+from bot.privacy.teams import TeamDirectory
 
 logger = logging.getLogger(__name__)
 
@@ -224,7 +225,9 @@ def main() -> int:
     key = load_key(current.secret_key, current.secret_key_file)
     access = Access(CHANNEL, key, store.engine, config.allowed, config.join_code)
     coach = CoachClient(config.coach_url, CHANNEL)
-    door = FollowupDoor(CHANNEL, key, store, coach.knowledge.get, store_text=current.store_text)
+    door = FollowupDoor(
+        CHANNEL, key, store, coach.knowledge.get, store_text=current.store_text, teams=TeamDirectory(current.teams_file)
+    )
     application = TelegramConnector(config, coach, access, door).build()
     try:
         _serve(application, config)

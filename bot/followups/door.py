@@ -31,6 +31,7 @@ from bot.followups.store import OFF, ON, PULSE, FollowupStore, Planned
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.replies import BUTTON_PAYLOADS, FEEDBACK
 from bot.privacy.pseudonyms import pseudonym
+from bot.privacy.teams import TeamDirectory
 
 STOP_WORDS = frozenset({"stop", "/stop", texts.NUDGES_OFF})
 # A follow-up's answers as the log's feedback values ("not_yet" is no feedback on the tip).
@@ -47,8 +48,12 @@ class FollowupDoor:
         knowledge: Callable[[], KnowledgeBase],
         clock: Callable[[], dt.datetime] = utc_now,
         store_text: bool = True,
+        teams: TeamDirectory | None = None,
     ) -> None:
         self.channel, self.key, self.log = channel, key, log
+        # The adoption lead's mapping, which the coach's own rows take their team from (the log
+        # may not have the person's earlier rows yet: they wait in an outbox).
+        self.teams = teams
         self.store, self.logbook = FollowupStore(log.engine), Logbook(log, key, store_text)
         self.knowledge, self.clock = knowledge, clock
 
@@ -65,9 +70,10 @@ class FollowupDoor:
         user_id = pseudonym(self.key, self.channel, account)
         # Logged as the coach's messages are: the transcript, `coach export` and /forget see the
         # command and its replies like any other (the Answers page counts none of them).
-        self.logbook.user_row(user_id, self.channel, self._team(user_id), self.clock(), text)
+        team = self._team_of(account)
+        self.logbook.user_row(user_id, self.channel, team, self.clock(), text)
         replies = self._command(user_id, address, command, self._language(user_id, locale), locale)
-        self._log_replies(user_id, [reply.text for reply in replies])
+        self._log_replies(user_id, team, [reply.text for reply in replies])
         return replies
 
     def _command(
@@ -93,7 +99,7 @@ class FollowupDoor:
         if not self.store.offer_once(user_id, self.channel, self.clock()):
             return None
         question = texts.offer(self.knowledge(), self._language(user_id, locale))
-        self._log_replies(user_id, [question.text])
+        self._log_replies(user_id, self._team_of(account), [question.text])
         return CoachReply(question.text, question.buttons)
 
     def home(self, account: str, locale: str | None) -> CoachReply:
@@ -113,7 +119,8 @@ class FollowupDoor:
         message = self.store.answer(message_id, user_id, kinds, answer)
         if message is None:
             return self._say(lang, "followup_expired")
-        team = self._team(user_id)
+        with self.log.engine.connect() as connection:
+            team = history.team_of(connection, user_id)
         if message.kind == PULSE:
             self.store.add_pulse(user_id, team, message.week, int(answer), self.clock())
         elif answer in FEEDBACK_OF:
@@ -125,16 +132,15 @@ class FollowupDoor:
         metadata = reply_metadata(language=lang, kb_entry=message.kb_entry, feedback=feedback, erase=False)
         self.logbook.bot_row(message.user_id, self.channel, team, self.clock(), None, metadata)
 
-    def _log_replies(self, user_id: str, replies: list[str]) -> None:
-        team, now = self._team(user_id), self.clock()
+    def _log_replies(self, user_id: str, team: str | None, replies: list[str]) -> None:
+        now = self.clock()
         for text in replies:
             # No language: these replies follow the person's language, they do not set it
             # (`history.last_language` is the language the coach understood them in).
             self.logbook.bot_row(user_id, self.channel, team, now, text, metadata={})
 
-    def _team(self, user_id: str) -> str | None:
-        with self.log.engine.connect() as connection:
-            return history.team_of(connection, user_id)
+    def _team_of(self, account: str) -> str | None:
+        return self.teams.team(self.channel, account) if self.teams else None
 
     def _language(self, user_id: str, locale: str | None) -> str:
         with self.log.engine.connect() as connection:

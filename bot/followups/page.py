@@ -27,6 +27,7 @@ from bot.followups.store import FollowupStore
 from bot.followups.texts import Outgoing
 from bot.knowledge.base import KnowledgeBase
 from bot.privacy.pseudonyms import pseudonym
+from bot.privacy.teams import TeamDirectory
 
 WEBCHAT = "webchat"
 PAGE = "page"  # the address of whoever agreed in the web chat: their page, which fetches what is due
@@ -51,9 +52,10 @@ class PageFollowups:
         schedule: Schedule,
         clock: Callable[[], dt.datetime] = utc_now,
         store_text: bool = True,
+        teams: TeamDirectory | None = None,
     ) -> None:
         self.key, self.clock, self.schedule = key, clock, schedule
-        self.door = FollowupDoor(WEBCHAT, key, log, knowledge, clock, store_text)
+        self.door = FollowupDoor(WEBCHAT, key, log, knowledge, clock, store_text, teams)
         self.store, self.logbook = FollowupStore(log.engine), Logbook(log, key)
         self.planner = Planner(self.store, schedule, lambda: knowledge().entries)
         self.compose, self.replica = composer(log.engine, knowledge), replica_name()

@@ -147,9 +147,9 @@ def test_a_chat_in_three_languages_is_in_the_export_with_sentiment_and_a_pseudon
     ]
     for message, _ in messages:
         chat.say(TEAM_MEMBER, message, channel="telegram")  # a page cannot speak as another channel
-    chat.say(TEAM_MEMBER, "/feedback_helpful")
+    *_, offer = chat.say(TEAM_MEMBER, "/feedback_helpful")  # the first "that helped": the follow-ups' offer
     user = _pseudonym(product_env, "webchat", TEAM_MEMBER)
-    rows = _rows_of(product_env, user, expected=8)
+    rows = _rows_of(product_env, user, expected=9)
     said = [r for r in rows if r["direction"] == "user"]
     assert [r["language"] for r in said[:3]] == ["it", "es", "en"]
     assert [r["sentiment_label"] for r in said[:3]] == ["negative", "positive", "negative"]
@@ -159,7 +159,9 @@ def test_a_chat_in_three_languages_is_in_the_export_with_sentiment_and_a_pseudon
     assert {r["channel"] for r in rows} == {"webchat"} and {r["team"] for r in rows} == {"north"}
     replies = [r for r in rows if r["direction"] == "bot"]
     assert replies[0]["kb_entry"] == "objection_no_time" and replies[0]["language"] == "it"
-    assert (replies[-1]["feedback"], replies[-1]["kb_entry"]) == ("helpful", "objection_fear_of_control")
+    *_, rated = [r for r in replies if r["feedback"]]
+    assert (rated["feedback"], rated["kb_entry"]) == ("helpful", "objection_fear_of_control")
+    assert replies[-1]["text"] == offer["text"]  # the offer is a message the coach wrote, logged as one
     assert TEAM_MEMBER not in json.dumps(exported_rows(product_env)), "the account id must never reach the log"
 
 

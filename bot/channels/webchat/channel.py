@@ -41,6 +41,7 @@ from bot.channels.rasa_client import CoachReply
 from bot.followups.page import PageFollowups
 from bot.followups.schedule import Schedule
 from bot.knowledge.reload import LiveKnowledge
+from bot.privacy.teams import TeamDirectory
 from bot.rasa_plugins.rest_channel import LANGUAGE_HINT, PrivateRestInput, _read_body, error, json_object
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class WebChatInput(PrivateRestInput):
     def __init__(self, settings: coach_settings.Settings | None = None, followups: PageFollowups | None = None) -> None:
         settings = settings or coach_settings.load()
         super().__init__(settings)
-        self.followups = followups or _followups(settings, self.key)
+        self.followups = followups or _followups(settings, self.key, self.teams)
         self.page = PAGE.read_text(encoding="utf-8")
         self.page_headers = {
             "Content-Security-Policy": _csp(self.page),
@@ -168,7 +169,7 @@ async def _in_a_thread(work: Callable[..., T], *args: Any) -> T:
         raise
 
 
-def _followups(settings: coach_settings.Settings, key: bytes) -> PageFollowups | None:
+def _followups(settings: coach_settings.Settings, key: bytes, teams: TeamDirectory) -> PageFollowups | None:
     """The follow-ups of the settings; a wrong COACH_TIMEZONE or COACH_WORK_HOURS leaves them out, said
     in the log, and the web chat serves on (the worker, if it runs, says the same and stops `make run`)."""
     try:
@@ -182,4 +183,5 @@ def _followups(settings: coach_settings.Settings, key: bytes) -> PageFollowups |
         LiveKnowledge(settings.knowledge_dir).get,
         schedule,
         store_text=settings.store_text,
+        teams=teams,
     )

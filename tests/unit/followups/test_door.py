@@ -13,6 +13,7 @@ from bot.followups.planner import Planner
 from bot.followups.store import PULSE, PULSES, SENT, FollowupStore
 from bot.knowledge import base as knowledge
 from bot.privacy.pseudonyms import pseudonym
+from bot.privacy.teams import TeamDirectory
 from tests.unit.followups.conftest import MONDAY, ROME, row, tip_row
 
 KB = knowledge.load()
@@ -55,10 +56,14 @@ def _logged(log, user):
         return connection.execute(query.where(rows.c.user_id == user).order_by(rows.c.ts, rows.c.id)).all()
 
 
-def test_commands_and_their_replies_are_logged_like_any_message_and_erased_with_the_person(log):
+def test_commands_and_their_replies_are_logged_like_any_message_and_erased_with_the_person(log, tmp_path):
     user = pseudonym(b"k", "telegram", "42")
-    log.add([row(user, MONDAY - dt.timedelta(days=1), intent="greet", language="it", team="north")])
-    door = _door(log, [MONDAY])
+    log.add([row(user, MONDAY - dt.timedelta(days=1), intent="greet", language="it", team="south")])
+    # The team is the adoption lead's mapping now, as on the coach's rows, not the log's last word.
+    (tmp_path / "teams.yml").write_text("north: ['telegram:42']\n", encoding="utf-8")
+    door = FollowupDoor(
+        "telegram", b"k", log, lambda: KB, clock=lambda: MONDAY, teams=TeamDirectory(tmp_path / "teams.yml")
+    )
     assert door.handle("42", "42", "non ho tempo", "it") is None  # for the coach: its own rows, not the door's
     offer = door.offer("42", "42", "/feedback_helpful", "it")
     door.handle("42", "42", "/nudges on", "it")

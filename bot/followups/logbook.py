@@ -3,8 +3,8 @@ conversation, the dashboard's transcript and `coach export` show it), the feedba
 follow-up's button gave, and the exchanges that never reach the coach (a person's "/nudges on",
 "stop" or a follow-up's button, and the reply), so every message that reached us is logged.
 
-Both are bot rows made as the event broker makes every bot row (bot/adoption_log/records.py:
-`EventLog` from a bot event, then `fit`), under the person's pseudonym, with their channel and
+Each row is made as the event broker makes every row (bot/adoption_log/records.py: `EventLog`
+from a bot or user event, then `fit`), under the person's pseudonym, with their channel and
 team. They are erased with the person's other rows by /forget (`LogStore.forget`), and a row
 written just after an erasure is dropped by its tombstone (`LogStore.add`).
 
@@ -18,8 +18,9 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from bot.adoption_log.records import TEXT_LIMIT, EventLog, fit
+from bot.adoption_log.records import EventLog, fit
 from bot.adoption_log.store import LogRecord, LogStore
+from bot.channels.contract import read_part
 
 
 class Logbook:
@@ -47,8 +48,8 @@ class Logbook:
     def user_row(self, user_id: str, channel: str, team: str | None, at: dt.datetime, text: str) -> None:
         """A person's message that went to the follow-ups, not to the coach (no intent: it is a command)."""
         moment = at.replace(tzinfo=dt.timezone.utc).timestamp()
-        # Cut before the redaction reads it, as the channels cut what goes to the coach.
-        said = text[:TEXT_LIMIT]
+        # Cut before the redaction reads it, as the REST channel cuts what goes to the coach.
+        said = read_part(text)
         event = {"event": "user", "sender_id": user_id, "timestamp": moment, "text": said, "input_channel": channel}
         self._add(self.their_words.record(event), channel, team)
 

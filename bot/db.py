@@ -34,7 +34,9 @@ _MIGRATION_LOCK_KEY = 0x636F616368
 
 def make_engine(url: str) -> Engine:
     # pre_ping: after a database restart, pooled connections are dead; test before use.
-    options: dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    # hide_parameters: a database error's message would carry the statement's values (what
+    # people wrote) into the server's log.
+    options: dict[str, Any] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         # A pool of open connections: SQLAlchemy 1.4 opens and closes a file database's
         # connection around every query otherwise (the README's benchmark has the cost).
@@ -42,7 +44,15 @@ def make_engine(url: str) -> Engine:
         options["poolclass"] = QueuePool
         Path(url.split(":///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
     else:
-        options["connect_args"] = {"connect_timeout": 5}
+        # Keep-alives: a connection whose server vanished without closing it is found dead in
+        # about 25 s, instead of holding whoever waits on it (the log writer) for good.
+        options["connect_args"] = {
+            "connect_timeout": 5,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        }
     engine = create_engine(url, **options)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", sqlite_pragmas)

@@ -323,7 +323,13 @@ class OutboxWriter:
         while not self._stopping.is_set():
             self._wake.wait(backoff)
             self._wake.clear()
-            healthy = self.flush()
+            try:
+                healthy = self.flush()
+            except Exception:  # the outbox file itself (flush answers for the database): never end the thread
+                logger.exception(
+                    "The adoption log writer could not read its outbox %s; it tries again", self.outbox.path
+                )
+                healthy = False
             backoff = self.interval if healthy else min(backoff * 2, 30.0)
             if healthy:
                 self._run_daily()

@@ -54,11 +54,12 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             query=dict(url.query) or None,
             event_broker=event_broker,
         )
-        if url.get_backend_name() == "sqlite":
-            # Rasa's engine reconnects to the file for every query; ours keeps a pool (bot/adoption_log/store.py).
-            self.engine.dispose()
-            self.engine = make_engine(current.tracker_db_url)
-            self.sessionmaker = sessionmaker(bind=self.engine)
+        # Ours, not Rasa's engine: a database error's message leaves out what people wrote, a
+        # PostgreSQL connection has keep-alives, and SQLite keeps a pool (Rasa reconnects to the
+        # file for every query); bot/db.py.
+        self.engine.dispose()
+        self.engine = make_engine(current.tracker_db_url)
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         tracker = await super().retrieve(sender_id)

@@ -64,6 +64,12 @@ class Product:
     rasa_port: int
     actions_port: int
     dashboard_port: int
+    log: Path  # all the product said, as it says it
+
+    def said(self, *marks: str) -> list[str]:
+        """The product's output lines that hold any of `marks`."""
+        with self.log.open(encoding="utf-8", errors="replace") as lines:
+            return [line.rstrip() for line in lines if any(mark in line for mark in marks)]
 
     @property
     def ports(self) -> list[int]:
@@ -168,17 +174,25 @@ def running(env: dict) -> Iterator[Product]:
     if not started:
         process.kill()
         pytest.fail("the product did not start:\n" + "".join(output))
-    # Keep reading its output, or a full pipe would stall it.
-    threading.Thread(target=lambda: output.extend(process.stdout), daemon=True).start()
-    coach = Product(process, *ports)
+    # Keep reading its output, or a full pipe would stall it; for whoever reads a failure, all
+    # of it goes next to its databases.
+    log = Path(env["COACH_VAR_DIR"]) / "product.log"
+    log.write_text("".join(output), encoding="utf-8")
+    threading.Thread(target=_copy_lines, args=(process.stdout, log), daemon=True).start()
+    coach = Product(process, *ports, log)
     try:
         yield coach
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
-        # For whoever reads a failure: the product's last output, next to its databases.
-        (Path(env["COACH_VAR_DIR"]) / "product.log").write_text("".join(output))
     assert not any(port_in_use(p) for p in coach.ports), "a component outlived Ctrl-C"
+
+
+def _copy_lines(source, path: Path) -> None:
+    with path.open("a", encoding="utf-8") as sink:
+        for line in source:
+            sink.write(line)
+            sink.flush()
 
 
 def exported_rows(env: dict) -> list:

@@ -29,6 +29,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.adoption_log.outbox import Outbox
 from tests.databases import TcpProxy, fresh_postgres_database, through_proxy
 from tests.system.product import PORT_VARIABLES, free_ports, running
 
@@ -140,6 +141,16 @@ def _logged(database_url: str, tags: set[str]) -> list[tuple[str, str]]:
         engine.dispose()
 
 
+def _why_missing(product, missing: int, answered: int) -> str:
+    """What the product's log writer said, and what its outbox holds: where the rows stopped."""
+    outbox = Outbox(product.log.with_name("outbox.db"))  # COACH_VAR_DIR's
+    said = product.said("bot.adoption_log", "bot.rasa_plugins.event_broker", "Traceback", "Error:")
+    return (
+        f"{missing} of {answered} answered messages are not in the log; the outbox: {outbox.state()}; "
+        f"the log writer and any error said ({len(said)} lines, the last 40):\n" + "\n".join(said[-40:])
+    )
+
+
 def test_every_answered_message_is_logged_once_across_two_database_restarts(product_on_postgres):
     product, relay, database_url = product_on_postgres
     probe = requests.post(product.rest_url, json={"sender": "outage-probe", "message": "/greet"}, timeout=120)
@@ -163,7 +174,8 @@ def test_every_answered_message_is_logged_once_across_two_database_restarts(prod
                 users_of[tag_of[word].sender].add(user)
 
     assert [t for t, n in logged.items() if n > 1] == [], "a message is in the log twice"
-    assert [s.tag for s in answered if logged[s.tag] == 0] == [], "an answered message is not in the log"
+    missing = [s.tag for s in answered if logged[s.tag] == 0]
+    assert missing == [], _why_missing(product, len(missing), len(answered))
     assert all(len(users) == 1 for users in users_of.values()), "a sender's messages are under one pseudonym"
     assert len(set().union(*users_of.values())) == SENDERS, "and each sender has a pseudonym of their own"
     print(

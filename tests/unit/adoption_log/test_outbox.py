@@ -2,6 +2,7 @@
 
 import datetime as dt
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -106,3 +107,37 @@ def test_an_erasure_waits_behind_the_rows_it_erases(database_url, tmp_path):
     outbox.deliver(store)
     assert store.count("p-a") == 1 and store.count("p-b") == 1
     store.close()
+
+
+class _FailingDisk(Outbox):
+    """An outbox whose file fails a few reads (a full or failing disk), then recovers."""
+
+    failures = 3
+
+    def deliver(self, store):
+        self._fail()
+        return super().deliver(store)
+
+    def pending(self):
+        self._fail()
+        return super().pending()
+
+    def _fail(self):
+        if self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+
+
+def test_the_writer_outlives_a_failing_outbox_file_and_delivers_once_it_recovers(tmp_path, caplog):
+    outbox = _FailingDisk(tmp_path / "outbox.db")
+    store = LogStore(f"sqlite:///{tmp_path / 'coach.db'}")
+    store.migrate()
+    sent = record()
+    outbox.put(sent)
+    writer = OutboxWriter(outbox, store, interval=0.05).start()
+    try:
+        assert _wait_for(lambda: store.count() == 1, seconds=20), "the writer stopped delivering"
+    finally:
+        writer.stop()
+    assert [r.event_id for r in store.records()] == [sent.event_id]
+    assert "disk I/O error" in caplog.text

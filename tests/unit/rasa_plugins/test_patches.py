@@ -4,9 +4,12 @@ retry of a call whose connection broke, against a real HTTP server on 127.0.0.1.
 import asyncio
 import contextlib
 import json
+import logging
 import socket
 import sys
 import tracemalloc
+import uuid
+import warnings
 import zlib
 
 import aiohttp
@@ -18,7 +21,11 @@ from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from rasa.shared.exceptions import RasaException
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.utils.common import _filter_warnings
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Action
 from rasa_sdk.endpoint import create_app
@@ -26,6 +33,7 @@ from sanic import Sanic
 
 from bot.rasa_plugins import patches as rasa_tuning
 from bot.rasa_plugins.patches import ACTIONS_TOKEN_HEADER, MAX_ACTION_CALL_BYTES, RASA_VERSION
+from tests.conftest import ROOT
 
 VALID = {"events": [{"event": "slot", "name": "language", "value": "it"}], "responses": [{"text": "ciao"}]}
 # Replies both validators must accept: the coach's own shape, and Rasa's other event kinds.
@@ -73,10 +81,9 @@ INVALID = [
 
 @pytest.fixture
 def tuned():
-    originals = RemoteAction._validate_action_result, RemoteAction.__init__, Event.__dict__["resolve_by_type"]
     rasa_tuning.apply()
     yield RemoteAction("action_coach_reply", None)
-    RemoteAction._validate_action_result, RemoteAction.__init__, Event.resolve_by_type = originals
+    rasa_tuning.undo()
 
 
 def test_valid_results_pass_and_invalid_ones_fail_as_with_jsonschema_validate(tuned):
@@ -90,6 +97,29 @@ def test_valid_results_pass_and_invalid_ones_fail_as_with_jsonschema_validate(tu
             validate(result, RemoteAction.action_response_format_spec())
         assert ours.value.message.startswith(reference.value.message)
         assert "Failed to validate Action server response" in ours.value.message
+
+
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+
+
+def _warned_payload(text: str) -> list[str]:
+    """What Rasa's server warns, its warning filters set up as `rasa run` sets them, on a payload."""
+    with warnings.catch_warnings(record=True) as seen:
+        _filter_warnings(log_level=logging.INFO)
+        YAMLStoryReader.unpack_regex_message(Message(data={TEXT: text}), domain=DOMAIN)
+    return [str(warning.message) for warning in seen]
+
+
+def test_a_payload_with_unknown_entities_leaves_no_text_in_the_server_log():
+    payload = '/ask_tip{{"note": "Mario Rossi {}"}}'
+    rasa_tuning.undo()  # Rasa as it comes, whatever ran before in this process
+    try:
+        assert any("Mario Rossi" in said for said in _warned_payload(payload.format(uuid.uuid4())))
+        rasa_tuning.apply()
+        assert not any("Mario Rossi" in said for said in _warned_payload(payload.format(uuid.uuid4())))
+    finally:
+        rasa_tuning.undo()
+    assert any("Mario Rossi" in said for said in _warned_payload(payload.format(uuid.uuid4())))
 
 
 def test_event_classes_are_found_as_rasa_finds_them(tuned):

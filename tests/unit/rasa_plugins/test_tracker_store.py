@@ -6,14 +6,17 @@ import json
 
 import pytest
 from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.engine import make_url
 
 from bot.adoption_log.records import reply_metadata
 from bot.privacy.retention import purge_before
 from bot.rasa_plugins.tracker_store import PrivateSQLTrackerStore
 from tests.conftest import ROOT
+from tests.databases import TcpProxy, through_proxy
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 
@@ -59,6 +62,11 @@ def test_a_restarted_server_continues_the_conversation(store_for):
     restored = _run(store_for().retrieve("p-1"))  # a new store: as after a restart
     assert restored.get_slot("language") == "it"
     assert restored.latest_message.text == "non ho tempo"
+
+
+def test_a_database_error_in_the_server_log_leaves_out_what_people_wrote(store_for):
+    # Rasa logs a failed save with the database's message (bot/db.py: make_engine; tests/unit/test_db.py).
+    assert store_for().engine.hide_parameters
 
 
 def test_a_confirmed_forget_erases_the_conversation_and_still_streams_the_turn(store_for):
@@ -134,6 +142,29 @@ def test_a_tracker_the_store_did_not_load_has_its_unstored_events_saved_and_stre
     assert _stored_events(store, "p-1") == ["action", "user", "slot", "bot"] * 4
     _run(store.save(_turn("p-2", "altro utente")))
     assert _stored_events(store, "p-2") == ["action", "user", "slot", "bot"]
+
+
+def test_every_turn_answered_while_the_database_is_away_is_streamed(postgres_url, monkeypatch):
+    # As Rasa serves it (agent.py wraps the store): while the database is away each turn starts a
+    # fresh tracker and is saved in memory instead, where a turn of the same length is already
+    # kept from the turn before; counting events there, Rasa would stream nothing new.
+    target = make_url(postgres_url)
+    relay = TcpProxy(target.host, target.port or 5432).start()
+    monkeypatch.setenv("DATABASE_URL", through_proxy(postgres_url, relay))
+    broker = CollectingBroker()
+    store = FailSafeTrackerStore(PrivateSQLTrackerStore(domain=DOMAIN, event_broker=broker))
+    try:
+        _run(store.save(_turn("p-1", "prima del guasto")))
+        relay.stop()
+        for text in ("non ho tempo", "e poi?", "grazie"):
+            tracker = _run(store.get_or_create_tracker("p-1"))
+            _run(store.save(_turn("p-1", text, tracker=tracker)))
+        relay.start()
+        _run(store.save(_turn("p-1", "di nuovo qui", tracker=_run(store.get_or_create_tracker("p-1")))))
+    finally:
+        relay.stop()
+    said = [event["text"] for event in broker.events if event["event"] == "user"]
+    assert set(said) == {"prima del guasto", "non ho tempo", "e poi?", "grazie", "di nuovo qui"}
 
 
 def test_with_text_storage_off_user_text_is_not_stored(store_for):

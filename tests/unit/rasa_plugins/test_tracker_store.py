@@ -146,8 +146,8 @@ def test_a_tracker_the_store_did_not_load_has_its_unstored_events_saved_and_stre
 
 def test_every_turn_answered_while_the_database_is_away_is_streamed(postgres_url, monkeypatch):
     # As Rasa serves it (agent.py wraps the store): while the database is away each turn starts a
-    # fresh tracker and is saved in memory instead, where a turn of the same length is already
-    # kept from the turn before; counting events there, Rasa would stream nothing new.
+    # fresh tracker, saved in memory instead, where the turn before is kept. Rasa finds the new
+    # events there by counting, which holds only because it saves each fresh tracker before its turn.
     target = make_url(postgres_url)
     relay = TcpProxy(target.host, target.port or 5432).start()
     monkeypatch.setenv("DATABASE_URL", through_proxy(postgres_url, relay))

@@ -144,7 +144,9 @@ def upload_and_cite(page, served, path, title):
 def save_tip(page, served, tip):
     page.goto(f"{served}/knowledge/{ANSWER}/en")
     page.fill("textarea[name=tip]", tip)
-    page.click("#answer-form > button")
+    # The page the save answers with, not the form's page: a selector alone could match before it comes.
+    with page.expect_navigation():
+        page.click("#answer-form > button")
     page.wait_for_selector(".flash, #problems")
 
 

@@ -144,8 +144,9 @@ def upload_and_cite(page, served, path, title):
 def save_tip(page, served, tip):
     page.goto(f"{served}/knowledge/{ANSWER}/en")
     page.fill("textarea[name=tip]", tip)
-    # The page the save answers with, not the form's page: a selector alone could match before it comes.
-    with page.expect_navigation():
+    # The page the save answers with, not the form's page. Saving checks every quote against the
+    # documents: on a loaded 2-core CI machine that once took over Playwright's default 30 s.
+    with page.expect_navigation(timeout=90_000):
         page.click("#answer-form > button")
     page.wait_for_selector(".flash, #problems")
 

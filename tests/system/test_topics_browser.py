@@ -144,8 +144,8 @@ def upload_and_cite(page, served, path, title):
 def save_tip(page, served, tip):
     page.goto(f"{served}/knowledge/{ANSWER}/en")
     page.fill("textarea[name=tip]", tip)
-    # The page the save answers with, not the form's page. Saving checks every quote against the
-    # documents: on a loaded 2-core CI machine that once took over Playwright's default 30 s.
+    # The page the save answers with, not the form's page. On a loaded 2-core CI machine that page
+    # once did not come within Playwright's default 30 s (why is not known: the save was not profiled).
     with page.expect_navigation(timeout=90_000):
         page.click("#answer-form > button")
     page.wait_for_selector(".flash, #problems")

@@ -10,18 +10,30 @@
 - Rasa counts a conversation's stored events with a query on every save, to find the
   new ones. The store remembers on the tracker how many it loaded (or last saved)
   instead; for a tracker it did not load itself it asks which events are stored.
+- Rasa loads a conversation from the database on every message: every event since the
+  session started, as JSON, replayed one by one, a cost that grows with the conversation.
+  The store keeps the trackers it saved last (`KEPT_CONVERSATIONS`), each with the
+  conversation's fingerprint in the database right after its save: how many events are
+  stored and the last one's id. A message then costs one indexed query; when the
+  fingerprint has not changed, nobody else wrote or erased the conversation since (another
+  replica, `/forget`, `coach forget`, retention) and the kept tracker is the one the database
+  would give back. A tracker is kept only when the database changed by exactly its own
+  insert since it was read, and is handed to one caller at a time: a reader that changes it
+  without saving never passes its changes on.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.events import Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -32,6 +44,12 @@ from bot.db import make_engine
 # On a tracker: how many of its events are in the store. Safe to trust between a load and the
 # save that follows because the lock store keeps anyone else from writing that conversation.
 _STORED = "_coach_events_in_store"
+# On a tracker: the conversation's fingerprint in the database when this store read (or created) it.
+_READ_AS = "_coach_fingerprint"
+# Conversations kept in memory: about 50 KB each; more active at once only means more loads.
+KEPT_CONVERSATIONS = 256
+
+Fingerprint = tuple[int, Any]  # (events stored, the last one's id)
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
@@ -60,21 +78,66 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         self.engine = make_engine(current.tracker_db_url)
         self.sessionmaker = sessionmaker(bind=self.engine)
+        # Handed out by `retrieve`, taken back only by `save`: one caller at a time holds a kept tracker.
+        self._kept: OrderedDict[str, tuple[DialogueStateTracker, Fingerprint]] = OrderedDict()
+
+    def init_tracker(self, sender_id: str) -> DialogueStateTracker:
+        """A new conversation (Rasa creates one after `retrieve` found none): nothing stored yet."""
+        tracker = super().init_tracker(sender_id)
+        setattr(tracker, _READ_AS, (0, None))
+        return tracker
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        tracker = await super().retrieve(sender_id)
+        kept, kept_as = self._kept.pop(sender_id, (None, None))
+        # Read before the events: a change in between then shows as a fingerprint that the save
+        # does not expect, and the tracker is not kept.
+        with self.session_scope() as session:
+            fingerprint = self._fingerprint(session, sender_id)
+        if fingerprint[0] == 0:
+            return None
+        tracker = kept if kept_as == fingerprint else await super().retrieve(sender_id)
         if tracker is not None:
             setattr(tracker, _STORED, len(tracker.events))
+            setattr(tracker, _READ_AS, fingerprint)
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        self._kept.pop(tracker.sender_id, None)
         if _erasure_confirmed(tracker):
             with self.session_scope() as session:
                 self._additional_events(session, tracker)  # the log records this turn, then erases behind it
             self.erase(tracker.sender_id)
         else:
-            await super().save(tracker if self.store_text else without_user_text(tracker))
+            stored = tracker if self.store_text else without_user_text(tracker)
+            with self.session_scope() as session:
+                added = self._insert(session, stored)
+                fingerprint = self._fingerprint(session, tracker.sender_id)
+                session.commit()
+            self._keep(tracker, stored, added, fingerprint)
         setattr(tracker, _STORED, len(tracker.events))
+
+    def _insert(self, session, tracker: DialogueStateTracker) -> int:
+        """Rasa's rows for the events not stored yet, in one statement; how many."""
+        rows = [_row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+        if rows:
+            session.execute(insert(self.SQLEvent.__table__), rows)
+        return len(rows)
+
+    def _fingerprint(self, session, sender_id: str) -> Fingerprint:
+        query = select(func.count(self.SQLEvent.id), func.max(self.SQLEvent.id))
+        count, last = session.execute(query.where(self.SQLEvent.sender_id == sender_id)).one()
+        return count, last
+
+    def _keep(self, tracker: DialogueStateTracker, stored: DialogueStateTracker, added: int, now: Fingerprint) -> None:
+        """Keeps what was stored (`stored`: `tracker` or its copy without text) if it is all the database holds."""
+        read_as = getattr(tracker, _READ_AS, None)
+        ours_only = read_as is not None and now[0] == read_as[0] + added
+        for saved in (tracker, stored):  # for a second save in the same turn
+            setattr(saved, _READ_AS, now if ours_only else None)
+        if ours_only and _one_session(stored):  # else changed by someone else, or more than a load gives
+            self._kept[stored.sender_id] = (stored, now)
+            if len(self._kept) > KEPT_CONVERSATIONS:
+                self._kept.popitem(last=False)
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Published by `_additional_events` instead: Rasa's default reloads and replays the whole
@@ -108,10 +171,29 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         return [event for event in tracker.events if (event.type_name, event.timestamp) not in stored]
 
     def erase(self, sender_id: str) -> int:
+        self._kept.pop(sender_id, None)
         with self.session_scope() as session:
             deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
             session.commit()
             return deleted
+
+
+def _row(sender_id: str, event: Event) -> dict[str, Any]:
+    """An event as Rasa's `SQLTrackerStore.save` stores it."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
+def _one_session(tracker: DialogueStateTracker) -> bool:
+    """No session started past the tracker's head: `retrieve` loads only the latest session."""
+    return all(index <= 1 for index, event in enumerate(tracker.events) if isinstance(event, SessionStarted))
 
 
 def _erasure_confirmed(tracker: DialogueStateTracker) -> bool:
@@ -127,8 +209,9 @@ def _erasure_confirmed(tracker: DialogueStateTracker) -> bool:
 def without_user_text(tracker: DialogueStateTracker) -> DialogueStateTracker:
     events = [_without_text(event) if isinstance(event, UserUttered) else event for event in tracker.events]
     copy = DialogueStateTracker.from_events(tracker.sender_id, events, slots=list(tracker.slots.values()))
-    if hasattr(tracker, _STORED):
-        setattr(copy, _STORED, getattr(tracker, _STORED))
+    for mark in (_STORED, _READ_AS):
+        if hasattr(tracker, mark):
+            setattr(copy, mark, getattr(tracker, mark))
     return copy
 
 

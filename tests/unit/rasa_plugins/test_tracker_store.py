@@ -8,12 +8,13 @@ import pytest
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
 from bot.adoption_log.records import reply_metadata
-from bot.privacy.retention import purge_before
+from bot.privacy.retention import EVENTS, delete_tracker_events, purge_before
+from bot.rasa_plugins import tracker_store
 from bot.rasa_plugins.tracker_store import PrivateSQLTrackerStore
 from tests.conftest import ROOT
 from tests.databases import TcpProxy, through_proxy
@@ -119,7 +120,7 @@ def test_each_turn_is_stored_once_without_counting_what_is_stored(store_for, sta
         published = len(broker.events)
         sent.clear()
         _run(store.save(_turn("p-1", text, tracker=tracker)))
-        assert not any("count(" in statement for statement in sent), sent
+        assert not any("count(*)" in statement for statement in sent), sent  # Rasa's count over the session
         assert len(broker.events) - published == 4  # this turn's events, once
     assert _stored_events(store, "p-1") == ["action", "user", "slot", "bot"] * 3
     assert [e.text for e in _run(store.retrieve("p-1")).events if isinstance(e, UserUttered)][-1] == (
@@ -189,3 +190,102 @@ def test_events_older_than_the_retention_period_are_purged(store_for, database_u
 
 def test_purging_before_rasa_ever_ran_is_harmless(tmp_path):
     assert purge_before(f"sqlite:///{tmp_path / 'none.db'}", dt.datetime(2026, 6, 1)) == 0
+
+
+# A conversation this server saved last is answered from memory, but only while the database holds
+# exactly what it saved: what a fresh store (a restarted server) loads is what the kept one gives.
+
+
+def _as_loaded(store_for, sender):
+    tracker = _run(store_for().retrieve(sender))
+    return None if tracker is None else [event.as_dict() for event in tracker.events]
+
+
+def _as_given(store, sender):
+    tracker = _run(store.retrieve(sender))
+    return None if tracker is None else [event.as_dict() for event in tracker.events]
+
+
+def _loads_events(sent):
+    return any("events.data" in statement for statement in sent)
+
+
+@pytest.mark.parametrize("store_text", [True, False])
+def test_a_conversation_saved_here_is_given_back_without_loading_it_and_as_the_database_holds_it(
+    store_for, statements, store_text
+):
+    store = store_for(store_text=store_text)
+    tracker = _run(store.get_or_create_tracker("p-1", append_action_listen=False))
+    sent = statements(store.engine)
+    for text in ("non ho tempo", "e poi?", "grazie"):
+        _run(store.save(_turn("p-1", text, tracker=tracker)))
+        sent.clear()
+        tracker = _run(store.retrieve("p-1"))
+        assert not _loads_events(sent), sent
+        assert [event.as_dict() for event in tracker.events] == _as_loaded(store_for, "p-1")
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)][-1] == ("grazie" if store_text else None)
+
+
+def test_a_conversation_erased_by_another_process_is_not_given_back_from_memory(store_for, database_url):
+    store = store_for()
+    _run(store.save(_turn("p-1", "il mio cliente Rossi", tracker=_run(store.get_or_create_tracker("p-1")))))
+    _run(store.save(_turn("p-1", "non ho tempo", tracker=_run(store.retrieve("p-1")))))
+    delete_tracker_events(database_url, EVENTS.c.sender_id == "p-1")  # `coach forget`, the action server
+    assert _run(store.retrieve("p-1")) is None
+
+
+def test_an_erasure_between_loading_and_saving_a_turn_is_not_undone_by_memory(store_for, database_url):
+    store = store_for()
+    _run(store.save(_turn("p-1", "il mio cliente Rossi", tracker=_run(store.get_or_create_tracker("p-1")))))
+    tracker = _run(store.retrieve("p-1"))
+    delete_tracker_events(database_url, EVENTS.c.sender_id == "p-1")
+    _run(store.save(_turn("p-1", "non ho tempo", tracker=tracker)))  # Rasa's turn goes on after the erasure
+    given = _as_given(store, "p-1")
+    assert given == _as_loaded(store_for, "p-1")
+    assert "Rossi" not in json.dumps(given)
+
+
+def test_a_turn_another_replica_saved_is_given_back(store_for):
+    here, there = store_for(), store_for()
+    _run(here.save(_turn("p-1", "non ho tempo", tracker=_run(here.get_or_create_tracker("p-1")))))
+    _run(here.save(_turn("p-1", "e poi?", tracker=_run(here.retrieve("p-1")))))
+    _run(there.save(_turn("p-1", "dall'altra replica", tracker=_run(there.retrieve("p-1")))))
+    given = _as_given(here, "p-1")
+    assert given == _as_loaded(store_for, "p-1")
+    assert [e["text"] for e in given if e["event"] == "user"][-1] == "dall'altra replica"
+
+
+def test_a_change_a_reader_did_not_save_is_not_given_to_the_next(store_for):
+    store = store_for()
+    _run(store.save(_turn("p-1", "non ho tempo", tracker=_run(store.get_or_create_tracker("p-1")))))
+    _run(store.save(_turn("p-1", "e poi?", tracker=_run(store.retrieve("p-1")))))
+    _turn("p-1", "mai salvato", tracker=_run(store.retrieve("p-1")))  # a turn that failed before its save
+    assert _as_given(store, "p-1") == _as_loaded(store_for, "p-1")
+
+
+def test_after_a_new_session_only_that_session_is_given_back(store_for):
+    store = store_for()
+    tracker = _turn("p-1", "ieri", tracker=_run(store.get_or_create_tracker("p-1")))
+    _run(store.save(tracker))
+    tracker = _run(store.retrieve("p-1"))
+    for event in (ActionExecuted("action_session_start"), SessionStarted(), SlotSet("language", "it")):
+        tracker.update(event)
+    _run(store.save(_turn("p-1", "oggi", tracker=tracker)))
+    given = _as_given(store, "p-1")
+    assert given == _as_loaded(store_for, "p-1")
+    assert [e["text"] for e in given if e["event"] == "user"] == ["oggi"]
+
+
+def test_memory_holds_only_the_latest_conversations(store_for, statements, monkeypatch):
+    monkeypatch.setattr(tracker_store, "KEPT_CONVERSATIONS", 2)
+    store = store_for()
+    for sender in ("p-1", "p-2", "p-3"):
+        for text in ("non ho tempo", "e poi?"):
+            _run(store.save(_turn(sender, text, tracker=_run(store.get_or_create_tracker(sender)))))
+    sent = statements(store.engine)
+    loaded = {}
+    for sender in ("p-1", "p-2", "p-3"):
+        sent.clear()
+        _run(store.retrieve(sender))
+        loaded[sender] = _loads_events(sent)
+    assert loaded == {"p-1": True, "p-2": False, "p-3": False}

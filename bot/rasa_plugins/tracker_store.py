@@ -19,13 +19,16 @@
   replica, `/forget`, `coach forget`, retention) and the kept tracker is the one the database
   would give back. A tracker is kept only when the database changed by exactly its own
   insert since it was read, and is handed to one caller at a time: a reader that changes it
-  without saving never passes its changes on.
+  without saving never passes its changes on. It is let go `KEPT_SECONDS` after its save (at
+  the next message of anyone), so a conversation erased elsewhere or past retention does not
+  stay in memory either.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -48,6 +51,8 @@ _STORED = "_coach_events_in_store"
 _READ_AS = "_coach_fingerprint"
 # Conversations kept in memory: about 50 KB each; more active at once only means more loads.
 KEPT_CONVERSATIONS = 256
+# How long after its save a conversation is kept: one sitting's messages come within minutes.
+KEPT_SECONDS = 600.0
 
 Fingerprint = tuple[int, Any]  # (events stored, the last one's id)
 
@@ -79,7 +84,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         self.engine = make_engine(current.tracker_db_url)
         self.sessionmaker = sessionmaker(bind=self.engine)
         # Handed out by `retrieve`, taken back only by `save`: one caller at a time holds a kept tracker.
-        self._kept: OrderedDict[str, tuple[DialogueStateTracker, Fingerprint]] = OrderedDict()
+        self._kept: OrderedDict[str, tuple[DialogueStateTracker, Fingerprint, float]] = OrderedDict()
 
     def init_tracker(self, sender_id: str) -> DialogueStateTracker:
         """A new conversation (Rasa creates one after `retrieve` found none): nothing stored yet."""
@@ -88,7 +93,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        kept, kept_as = self._kept.pop(sender_id, (None, None))
+        self._let_go_of_old()
+        kept, kept_as, _ = self._kept.pop(sender_id, (None, None, None))
         # Read before the events: a change in between then shows as a fingerprint that the save
         # does not expect, and the tracker is not kept.
         with self.session_scope() as session:
@@ -135,9 +141,16 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         for saved in (tracker, stored):  # for a second save in the same turn
             setattr(saved, _READ_AS, now if ours_only else None)
         if ours_only and _one_session(stored):  # else changed by someone else, or more than a load gives
-            self._kept[stored.sender_id] = (stored, now)
+            self._kept[stored.sender_id] = (stored, now, time.monotonic())
             if len(self._kept) > KEPT_CONVERSATIONS:
                 self._kept.popitem(last=False)
+        self._let_go_of_old()
+
+    def _let_go_of_old(self) -> None:
+        """Drops what was saved more than `KEPT_SECONDS` ago (the oldest saves come first)."""
+        oldest_kept = time.monotonic() - KEPT_SECONDS
+        while self._kept and next(iter(self._kept.values()))[2] <= oldest_kept:
+            self._kept.popitem(last=False)
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Published by `_additional_events` instead: Rasa's default reloads and replays the whole

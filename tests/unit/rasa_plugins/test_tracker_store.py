@@ -289,3 +289,16 @@ def test_memory_holds_only_the_latest_conversations(store_for, statements, monke
         _run(store.retrieve(sender))
         loaded[sender] = _loads_events(sent)
     assert loaded == {"p-1": True, "p-2": False, "p-3": False}
+
+
+def test_a_conversation_is_let_go_of_once_its_time_in_memory_is_over(store_for, statements, monkeypatch):
+    store = store_for()
+    for text in ("il mio cliente Rossi", "non ho tempo"):
+        _run(store.save(_turn("p-1", text, tracker=_run(store.get_or_create_tracker("p-1")))))
+    monkeypatch.setattr(tracker_store, "KEPT_SECONDS", 0.0)
+    _run(store.save(_turn("p-2", "un altro", tracker=_run(store.get_or_create_tracker("p-2")))))
+    held = [e.text for kept, *_ in store._kept.values() for e in kept.events if isinstance(e, UserUttered)]
+    assert "il mio cliente Rossi" not in held  # gone at anyone's next message, not only at theirs
+    sent = statements(store.engine)
+    assert _as_given(store, "p-1") == _as_loaded(store_for, "p-1")
+    assert _loads_events(sent)

@@ -47,7 +47,7 @@ from bot.db import make_engine
 # On a tracker: how many of its events are in the store. Safe to trust between a load and the
 # save that follows because the lock store keeps anyone else from writing that conversation.
 _STORED = "_coach_events_in_store"
-# On a tracker: the conversation's fingerprint in the database when this store read (or created) it.
+# On a tracker: the conversation's fingerprint in the database when this store read it.
 _READ_AS = "_coach_fingerprint"
 # Conversations kept in memory: about 50 KB each; more active at once only means more loads.
 KEPT_CONVERSATIONS = 256
@@ -85,12 +85,6 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sessionmaker(bind=self.engine)
         # Handed out by `retrieve`, taken back only by `save`: one caller at a time holds a kept tracker.
         self._kept: OrderedDict[str, tuple[DialogueStateTracker, Fingerprint, float]] = OrderedDict()
-
-    def init_tracker(self, sender_id: str) -> DialogueStateTracker:
-        """A new conversation (Rasa creates one after `retrieve` found none): nothing stored yet."""
-        tracker = super().init_tracker(sender_id)
-        setattr(tracker, _READ_AS, (0, None))
-        return tracker
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         self._let_go_of_old()

@@ -215,13 +215,15 @@ def test_a_conversation_saved_here_is_given_back_without_loading_it_and_as_the_d
     store_for, statements, store_text
 ):
     store = store_for(store_text=store_text)
-    tracker = _run(store.get_or_create_tracker("p-1", append_action_listen=False))
+    served = FailSafeTrackerStore(store)  # as Rasa's agent wraps it
+    tracker = _run(served.get_or_create_tracker("p-1", append_action_listen=False))
     sent = statements(store.engine)
     for text in ("non ho tempo", "e poi?", "grazie"):
-        _run(store.save(_turn("p-1", text, tracker=tracker)))
+        _run(served.save(_turn("p-1", text, tracker=tracker)))
         sent.clear()
-        tracker = _run(store.retrieve("p-1"))
-        assert not _loads_events(sent), sent
+        tracker = _run(served.retrieve("p-1"))
+        # Loaded once: the first turn's tracker was Rasa's own new one, of a conversation not yet read.
+        assert _loads_events(sent) == (text == "non ho tempo"), sent
         assert [event.as_dict() for event in tracker.events] == _as_loaded(store_for, "p-1")
     assert [e.text for e in tracker.events if isinstance(e, UserUttered)][-1] == ("grazie" if store_text else None)
 

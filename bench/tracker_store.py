@@ -69,7 +69,7 @@ async def _conversation(store: TrackerStore, sender: str, turns: int) -> list[fl
 
 
 def measure(kept: int, turns: int, conversations: int, run: str) -> list[float]:
-    tracker_store.KEPT_CONVERSATIONS = kept
+    tracker_store.KEPT_EVENTS = kept
     store = PrivateSQLTrackerStore(domain=Domain.load(str(ROOT / "domain.yml")))
     spent: list[float] = []
     for number in range(conversations):  # wrapped as Rasa's agent wraps it
@@ -83,17 +83,17 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a new SQLite file")
     parser.add_argument("--conversations", type=int, default=40)
     args = parser.parse_args()
-    default_kept = tracker_store.KEPT_CONVERSATIONS
+    default_kept = tracker_store.KEPT_EVENTS
     with tempfile.TemporaryDirectory() as folder:
         os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{folder}/tracker.db"
         run = str(int(time.time()))
-        print(f"{'conversation':>12} {'kept':>5} {'turns timed':>11} {'median ms':>9} {'p95 ms':>7}")
+        print(f"{'conversation':>12} {'kept events':>11} {'turns timed':>11} {'median ms':>9} {'p95 ms':>7}")
         for turns in (6, 60):
             conversations = max(2, args.conversations * 6 // turns)
             for kept in (default_kept, 0):
                 spent = sorted(measure(kept, turns, conversations, run))
                 median, p95 = statistics.median(spent), spent[int(0.95 * (len(spent) - 1))]
-                print(f"{turns:>6} turns {kept:>5} {len(spent):>11} {median * 1000:>9.2f} {p95 * 1000:>7.2f}")
+                print(f"{turns:>6} turns {kept:>11} {len(spent):>11} {median * 1000:>9.2f} {p95 * 1000:>7.2f}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@
   instead; for a tracker it did not load itself it asks which events are stored.
 - Rasa loads a conversation from the database on every message: every event since the
   session started, as JSON, replayed one by one, a cost that grows with the conversation.
-  The store keeps the trackers it saved last (`KEPT_CONVERSATIONS`), each with the
+  The store keeps the trackers it saved last (up to `KEPT_EVENTS` events in all), each with the
   conversation's fingerprint in the database right after its save: how many events are
   stored and the last one's id. A message then costs one indexed query; when the
   fingerprint has not changed, nobody else wrote or erased the conversation since (another
@@ -49,12 +49,54 @@ from bot.db import make_engine
 _STORED = "_coach_events_in_store"
 # On a tracker: the conversation's fingerprint in the database when this store read it.
 _READ_AS = "_coach_fingerprint"
-# Conversations kept in memory: about 50 KB each; more active at once only means more loads.
-KEPT_CONVERSATIONS = 256
+# Events kept in memory, all conversations together (a few KB each): a typical conversation
+# has tens, so a thousand conversations fit, and a few very long ones cannot take the memory.
+KEPT_EVENTS = 50_000
 # How long after its save a conversation is kept: one sitting's messages come within minutes.
 KEPT_SECONDS = 600.0
 
 Fingerprint = tuple[int, Any]  # (events stored, the last one's id)
+
+
+class _KeptTrackers:
+    """The trackers saved last, oldest save first, within `KEPT_EVENTS` and `KEPT_SECONDS`."""
+
+    def __init__(self) -> None:
+        self._by_sender: OrderedDict[str, tuple[DialogueStateTracker, Fingerprint, float]] = OrderedDict()
+        self._events = 0
+
+    def take(self, sender_id: str) -> tuple[DialogueStateTracker | None, Fingerprint | None]:
+        self._let_go_of_old()
+        kept = self._by_sender.pop(sender_id, None)
+        if kept is None:
+            return None, None
+        self._events -= len(kept[0].events)
+        return kept[0], kept[1]
+
+    def put(self, tracker: DialogueStateTracker, fingerprint: Fingerprint) -> None:
+        self.drop(tracker.sender_id)
+        self._by_sender[tracker.sender_id] = (tracker, fingerprint, time.monotonic())
+        self._events += len(tracker.events)
+        while self._events > KEPT_EVENTS:
+            self._drop_oldest()
+        self._let_go_of_old()
+
+    def drop(self, sender_id: str) -> None:
+        kept = self._by_sender.pop(sender_id, None)
+        if kept is not None:
+            self._events -= len(kept[0].events)
+
+    def trackers(self) -> list[DialogueStateTracker]:
+        return [tracker for tracker, *_ in self._by_sender.values()]
+
+    def _let_go_of_old(self) -> None:
+        oldest_kept = time.monotonic() - KEPT_SECONDS
+        while self._by_sender and next(iter(self._by_sender.values()))[2] <= oldest_kept:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        _, (tracker, *_) = self._by_sender.popitem(last=False)
+        self._events -= len(tracker.events)
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
@@ -84,11 +126,10 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         self.engine = make_engine(current.tracker_db_url)
         self.sessionmaker = sessionmaker(bind=self.engine)
         # Handed out by `retrieve`, taken back only by `save`: one caller at a time holds a kept tracker.
-        self._kept: OrderedDict[str, tuple[DialogueStateTracker, Fingerprint, float]] = OrderedDict()
+        self.kept = _KeptTrackers()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        self._let_go_of_old()
-        kept, kept_as, _ = self._kept.pop(sender_id, (None, None, None))
+        kept, kept_as = self.kept.take(sender_id)
         # Read before the events: a change in between then shows as a fingerprint that the save
         # does not expect, and the tracker is not kept.
         with self.session_scope() as session:
@@ -102,7 +143,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        self._kept.pop(tracker.sender_id, None)
+        self.kept.drop(tracker.sender_id)
         if _erasure_confirmed(tracker):
             with self.session_scope() as session:
                 self._additional_events(session, tracker)  # the log records this turn, then erases behind it
@@ -135,16 +176,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         for saved in (tracker, stored):  # for a second save in the same turn
             setattr(saved, _READ_AS, now if ours_only else None)
         if ours_only and _one_session(stored):  # else changed by someone else, or more than a load gives
-            self._kept[stored.sender_id] = (stored, now, time.monotonic())
-            if len(self._kept) > KEPT_CONVERSATIONS:
-                self._kept.popitem(last=False)
-        self._let_go_of_old()
-
-    def _let_go_of_old(self) -> None:
-        """Drops what was saved more than `KEPT_SECONDS` ago (the oldest saves come first)."""
-        oldest_kept = time.monotonic() - KEPT_SECONDS
-        while self._kept and next(iter(self._kept.values()))[2] <= oldest_kept:
-            self._kept.popitem(last=False)
+            self.kept.put(stored, now)
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Published by `_additional_events` instead: Rasa's default reloads and replays the whole
@@ -178,7 +210,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         return [event for event in tracker.events if (event.type_name, event.timestamp) not in stored]
 
     def erase(self, sender_id: str) -> int:
-        self._kept.pop(sender_id, None)
+        self.kept.drop(sender_id)
         with self.session_scope() as session:
             deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
             session.commit()

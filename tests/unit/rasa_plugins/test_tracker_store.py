@@ -278,8 +278,8 @@ def test_after_a_new_session_only_that_session_is_given_back(store_for):
     assert [e["text"] for e in given if e["event"] == "user"] == ["oggi"]
 
 
-def test_memory_holds_only_the_latest_conversations(store_for, statements, monkeypatch):
-    monkeypatch.setattr(tracker_store, "KEPT_CONVERSATIONS", 2)
+def test_memory_holds_only_the_latest_conversations_within_its_events(store_for, statements, monkeypatch):
+    monkeypatch.setattr(tracker_store, "KEPT_EVENTS", 18)  # two conversations of 9 events (a listen, two turns)
     store = store_for()
     for sender in ("p-1", "p-2", "p-3"):
         for text in ("non ho tempo", "e poi?"):
@@ -299,8 +299,19 @@ def test_a_conversation_is_let_go_of_once_its_time_in_memory_is_over(store_for, 
         _run(store.save(_turn("p-1", text, tracker=_run(store.get_or_create_tracker("p-1")))))
     monkeypatch.setattr(tracker_store, "KEPT_SECONDS", 0.0)
     _run(store.save(_turn("p-2", "un altro", tracker=_run(store.get_or_create_tracker("p-2")))))
-    held = [e.text for kept, *_ in store._kept.values() for e in kept.events if isinstance(e, UserUttered)]
+    held = [e.text for kept in store.kept.trackers() for e in kept.events if isinstance(e, UserUttered)]
     assert "il mio cliente Rossi" not in held  # gone at anyone's next message, not only at theirs
+    sent = statements(store.engine)
+    assert _as_given(store, "p-1") == _as_loaded(store_for, "p-1")
+    assert _loads_events(sent)
+
+
+def test_a_conversation_longer_than_memory_allows_is_loaded_each_time(store_for, statements, monkeypatch):
+    monkeypatch.setattr(tracker_store, "KEPT_EVENTS", 7)
+    store = store_for()
+    for text in ("non ho tempo", "e poi?", "grazie"):
+        _run(store.save(_turn("p-1", text, tracker=_run(store.get_or_create_tracker("p-1")))))
+    assert store.kept.trackers() == []
     sent = statements(store.engine)
     assert _as_given(store, "p-1") == _as_loaded(store_for, "p-1")
     assert _loads_events(sent)

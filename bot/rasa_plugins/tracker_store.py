@@ -49,8 +49,9 @@ from bot.db import make_engine
 _STORED = "_coach_events_in_store"
 # On a tracker: the conversation's fingerprint in the database when this store read it.
 _READ_AS = "_coach_fingerprint"
-# Events kept in memory, all conversations together (a few KB each): a typical conversation
-# has tens, so a thousand conversations fit, and a few very long ones cannot take the memory.
+# Events kept in memory, all conversations together (700 bytes each in bench/tracker_store.py's
+# turns, so about 35 MB): a typical conversation has tens, so a thousand conversations fit, and a
+# few very long ones cannot take the memory.
 KEPT_EVENTS = 50_000
 # How long after its save a conversation is kept: one sitting's messages come within minutes.
 KEPT_SECONDS = 600.0

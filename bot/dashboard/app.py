@@ -77,6 +77,11 @@ def _session_config(settings: Settings) -> dict[str, object]:
         # Flask refuses a larger body itself (413), whatever server runs the app.
         "MAX_CONTENT_LENGTH": MAX_REQUEST_BODY_BYTES,
         "PERMANENT_SESSION_LIFETIME": SESSION_LIFETIME,
+        # A cookie only when the session changed: the browser keeps the cookie of whichever answer
+        # comes last, and an editor's preview sent before Save, answered after it, would otherwise
+        # put back the session without the "Saved." message (or a session since logged out).
+        # A session therefore lasts 8 hours from its last change (a login, a save), not its last page.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # As long as the session: a form opened in the morning still saves in the afternoon.
         "WTF_CSRF_TIME_LIMIT": int(SESSION_LIFETIME.total_seconds()),
     }

@@ -144,8 +144,9 @@ def upload_and_cite(page, served, path, title):
 def save_tip(page, served, tip):
     page.goto(f"{served}/knowledge/{ANSWER}/en")
     page.fill("textarea[name=tip]", tip)
-    # The page the save answers with, not the form's page. On a loaded 2-core CI machine that page
-    # once did not come within Playwright's default 30 s (why is not known: the save was not profiled).
+    # The page the save answers with, not the form's page; the save checks every quote, which can be
+    # slow on a loaded machine. (Its "Saved." was once lost to the preview the typing had asked for:
+    # tests/unit/dashboard/test_trainer.py::test_a_preview_answered_after_the_save_...)
     with page.expect_navigation(timeout=90_000):
         page.click("#answer-form > button")
     page.wait_for_selector(".flash, #problems")

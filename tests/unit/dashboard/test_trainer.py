@@ -111,3 +111,25 @@ def test_not_understood_messages_become_training_examples_once(trainer_app):
     assert "held-out" in tina.get(response.headers["Location"]).text
     bad = tina.post("/not-understood/assign", {"language": "it", "intent": "objection_invented", "text": ["x y z"]})
     assert "is not an intent of the domain" in tina.get(bad.headers["Location"]).text
+
+
+def test_a_preview_answered_after_the_save_does_not_swallow_the_saved_message(trainer_app):
+    """The page asks for a preview as the trainer types; the browser stores whatever session cookie
+    each answer carries, so a preview sent before Save and answered after it must not set one."""
+    app, _ = trainer_app
+    tina = Browser(app).login("tina")
+    tina.get("/login")  # the form's token is in the session from here on, as on the editing page
+    values = app.extensions["coach"]["editor"].fields("objection_no_time", "en")
+    values["tip"] = "Block ten minutes after your last visit."
+    as_the_page_had_it = tina.client.get_cookie("coach_dashboard", domain="coach.example").value
+
+    saved = tina.post("/knowledge/objection_no_time/en", values)
+    assert saved.status_code == 302
+    late = Browser(app)
+    late.client.set_cookie("coach_dashboard", as_the_page_had_it, domain="coach.example")
+    preview = late.post("/knowledge/objection_no_time/en/preview", values)
+    assert preview.get_json()["ok"]
+    for header in preview.headers.getlist("Set-Cookie"):
+        tina.client.set_cookie("coach_dashboard", header.split(";")[0].split("=", 1)[1], domain="coach.example")
+
+    assert "Saved." in tina.get(saved.headers["Location"]).text

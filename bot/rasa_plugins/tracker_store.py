@@ -68,11 +68,9 @@ class _KeptTrackers:
 
     def take(self, sender_id: str) -> tuple[DialogueStateTracker | None, Fingerprint | None]:
         self._let_go_of_old()
-        kept = self._by_sender.pop(sender_id, None)
-        if kept is None:
-            return None, None
-        self._events -= len(kept[0].events)
-        return kept[0], kept[1]
+        tracker, fingerprint, _ = self._by_sender.get(sender_id, (None, None, None))
+        self.drop(sender_id)
+        return tracker, fingerprint
 
     def put(self, tracker: DialogueStateTracker, fingerprint: Fingerprint) -> None:
         self.drop(tracker.sender_id)
@@ -96,8 +94,7 @@ class _KeptTrackers:
             self._drop_oldest()
 
     def _drop_oldest(self) -> None:
-        _, (tracker, *_) = self._by_sender.popitem(last=False)
-        self._events -= len(tracker.events)
+        self.drop(next(iter(self._by_sender)))
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):

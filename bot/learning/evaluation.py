@@ -126,7 +126,11 @@ def parse_targets(value: str) -> dict[str, float]:
         language, _, figure = part.strip().rpartition("=")
         if language and language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r} (expected one of {', '.join(LANGUAGES)})")
-        targets[language or ANY_LANGUAGE] = float(figure)
+        target = float(figure)
+        # NaN compares false with every figure: it would pass any model without a word.
+        if not 0.0 <= target <= 1.0:
+            raise ValueError(f"{figure!r} is not a macro-F1 between 0 and 1")
+        targets[language or ANY_LANGUAGE] = target
     return targets
 
 

@@ -32,7 +32,7 @@ def test_off_topic_answers_and_the_baseline_are_checked_beside_the_targets():
     assert below_targets(behind, None, None, beat_baseline=True) == ["es intent macro-F1 0.939 <= baseline 0.95"]
 
 
-@pytest.mark.parametrize("value", ["fr=0.9", "0.9,it=high", "", "it=0.9,=0.8x"])
+@pytest.mark.parametrize("value", ["fr=0.9", "0.9,it=high", "", "it=0.9,=0.8x", "nan", "it=93", "-0.1"])
 def test_a_target_that_cannot_be_read_is_refused(value):
     with pytest.raises(ValueError):
         parse_targets(value)

@@ -29,7 +29,7 @@ help:
 	@echo "make test-fast  the unit tests only: no trained model, no servers, no network"
 	@echo "make lint   ruff: lint and format check;  make types: mypy on bot/"
 	@echo "make eval   held-out figures (intent, language, sentiment) per language"
-	@echo "make compare  the pipeline against variants without spaCy tokens, the out-of-scope guard, E5"
+	@echo "make compare  the pipeline against variants without spaCy tokens, the out-of-scope guard, E5 or USE"
 	@echo "make messages  refresh the dashboard's translation catalogues (bot/translations) from its code"
 	@echo "make bench  the load benchmark against a bare rasa init bot (figures, no pass/fail)"
 

@@ -2,7 +2,7 @@
 trained on the same data and measured on the same held-out files (figures, not a test).
 
 variants: the product (config.yml); whitespace tokens instead of spaCy's; without the
-out-of-scope guard; without the E5 embeddings. Each takes a full NLU training (minutes).
+out-of-scope guard; without the E5 embeddings; without the USE embeddings. Each takes a full NLU training (minutes).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SPACY = "bot.nlu.spacy_tokenizer.LanguageAwareTokenizer"
 GUARD = "bot.nlu.scope_guard.ScopeGuard"
 E5 = "bot.nlu.e5_featurizer.E5Featurizer"
+USE = "bot.nlu.use_featurizer.USEFeaturizer"
 
 
 def _without(pipeline: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
@@ -36,6 +37,7 @@ VARIANTS = {
     "whitespace tokens": _whitespace_tokens,
     "no out-of-scope guard": lambda pipeline: _without(pipeline, GUARD),
     "no E5 embeddings": lambda pipeline: _without(pipeline, E5),
+    "no USE embeddings": lambda pipeline: _without(pipeline, USE),
 }
 
 

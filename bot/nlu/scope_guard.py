@@ -31,7 +31,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.e5_featurizer import E5_ORIGIN
 from bot.nlu.language import is_payload
+from bot.nlu.sentence_featurizer import sentence_embedding
 
 OUT_OF_SCOPE = "out_of_scope"
 EMBEDDINGS_FILE = "examples.npy"
@@ -41,11 +43,6 @@ INDEX_FILE = "index.json"
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms == 0, 1, norms)
-
-
-def _sentence_vector(message: Message) -> np.ndarray | None:
-    _, sentence = message.get_dense_features(TEXT)
-    return None if sentence is None else np.asarray(sentence.features, dtype=np.float32).reshape(-1)
 
 
 def leave_one_out_similarity(vectors: np.ndarray) -> np.ndarray:
@@ -123,7 +120,7 @@ class ScopeGuard(GraphComponent):
         # The guarded intents' examples, and the out-of-scope ones the margin compares with.
         skipped = set(self.config["exempt_intents"]) - {OUT_OF_SCOPE}
         for message in training_data.intent_examples:
-            vector = _sentence_vector(message)
+            vector = sentence_embedding(message, E5_ORIGIN)
             if vector is not None and message.get(INTENT) not in skipped:
                 by_intent.setdefault(message.get(INTENT), []).append(vector)
         self.examples = {intent: _unit_rows(np.vstack(rows)) for intent, rows in by_intent.items() if len(rows) > 1}
@@ -146,7 +143,7 @@ class ScopeGuard(GraphComponent):
 
     def _guard(self, message: Message) -> None:
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-        vector = _sentence_vector(message)
+        vector = sentence_embedding(message, E5_ORIGIN)
         if intent not in self.thresholds or vector is None or is_payload(message.get(TEXT) or ""):
             return
         similarity = self.nearest_similarity(intent, vector)

@@ -15,19 +15,13 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu import embeddings, sentiment
+from bot.nlu import sentiment
+from bot.nlu.e5_featurizer import E5_ORIGIN
 from bot.nlu.language import is_payload
+from bot.nlu.sentence_featurizer import sentence_embedding
 from bot.nlu.trained_model import TrainedModelComponent
 
 SENTIMENT = "sentiment"
-
-
-def _embedding(message: Message):
-    """The E5 sentence embedding the pipeline already computed, so it is not computed twice."""
-    _, sentence = message.get_dense_features(TEXT)
-    if sentence is None or sentence.features.shape[-1] != embeddings.DIMENSIONS:
-        return None
-    return sentence.features[0]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -48,5 +42,5 @@ class SentimentAnalyzer(TrainedModelComponent):
         if is_payload(text) or not text.strip():
             result = sentiment.Sentiment("neutral", 0.0)
         else:
-            result = sentiment.analyse(self.trained, text, _embedding(message))
+            result = sentiment.analyse(self.trained, text, sentence_embedding(message, E5_ORIGIN))
         message.set(SENTIMENT, result.as_dict(), add_to_output=True)

@@ -14,7 +14,10 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfTransformer
 
+from bot.nlu.e5_featurizer import E5_ORIGIN
 from bot.nlu.language_identifier import LanguageIdentifier
 from bot.nlu.model_files import ARRAYS_FILE, ModelFileError
 from bot.nlu.scope_guard import ScopeGuard
@@ -162,14 +165,35 @@ def test_e5_featurizer_adds_a_normalised_sentence_embedding():
     assert sequence.features.shape == (3, 384)  # one row per token
 
 
+def test_use_featurizer_adds_its_own_vector_beside_e5s():
+    from bot.nlu.sentence_featurizer import sentence_embedding
+    from bot.nlu.use_featurizer import USE_ORIGIN, USEFeaturizer
+
+    messages = [
+        Message(data={"text": "non ho tempo"}),
+        Message(data={"text": "no tengo tiempo"}),
+        Message(data={"text": "mi piace la pizza"}),
+        Message(data={"text": "/ask_more"}),
+    ]
+    _, e5 = _featurize(messages)
+    e5.process(messages)
+    USEFeaturizer.create({}, None, Resource("use"), _context()).process(messages)
+    e5_vectors = [sentence_embedding(m, E5_ORIGIN) for m in messages]
+    vectors = [sentence_embedding(m, USE_ORIGIN) for m in messages]
+    assert e5_vectors[0].shape == (384,) and vectors[0].shape == (512,)
+    assert abs(float(vectors[0] @ vectors[0]) - 1.0) < 1e-3
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    assert not vectors[3].any()  # a button payload is not embedded
+
+
 def test_e5_featurizer_does_not_embed_button_payloads(monkeypatch):
-    from bot.nlu import e5_featurizer
+    from bot.nlu import embeddings
 
     messages = [Message(data={"text": "/ask_more"}), Message(data={"text": "dimmi di più"})]
     _, featurizer = _featurize(messages)
     embedded = []
-    real_embed = e5_featurizer.embed
-    monkeypatch.setattr(e5_featurizer, "embed", lambda texts: embedded.extend(texts) or real_embed(texts))
+    real_embed = embeddings.embed
+    monkeypatch.setattr(embeddings, "embed", lambda texts: embedded.extend(texts) or real_embed(texts))
     featurizer.process(messages)
     assert embedded == ["dimmi di più"]
     payload, typed = (m.get_dense_features("text")[1].features[0] for m in messages)
@@ -220,6 +244,30 @@ def test_linear_intent_classifier_ranks_intents_and_survives_persistence(tmp_pat
     assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
 
 
+def test_linear_intent_classifier_reads_each_listed_encoder_at_its_weight(tmp_path):
+    from bot.nlu.intent_classifier import LinearIntentClassifier
+
+    def embedded(text, e5, use):
+        message = Message(data={"text": text})
+        message.add_features(Features(csr_matrix([[1.0]]), FEATURE_TYPE_SENTENCE, "text", "counts"))
+        message.add_features(Features(np.asarray([e5], np.float32), FEATURE_TYPE_SENTENCE, "text", E5_ORIGIN))
+        message.add_features(Features(np.asarray([use], np.float32), FEATURE_TYPE_SENTENCE, "text", "use"))
+        return message
+
+    messages = [embedded("a", [1.0, 0.0], [0.0, 1.0, 0.0])]
+    classifier = LinearIntentClassifier.create(
+        {**LinearIntentClassifier.get_default_config(), "dense_weights": {E5_ORIGIN: 2, "use": 0.5}},
+        LocalModelStorage(tmp_path),
+        Resource("clf"),
+        _context(),
+    )
+    classifier.model = {"tfidf": TfidfTransformer()}
+    _, e5_block, use_block = classifier._feature_blocks(messages, fit=True)
+    assert e5_block.tolist() == [[2.0, 0.0]] and use_block.tolist() == [[0.0, 0.5, 0.0]]
+    classifier.config["dense_weights"] = {E5_ORIGIN: 2, "sbert": 1}  # one encoder not in the pipeline
+    assert len(classifier._feature_blocks(messages, fit=True)) == 2
+
+
 def test_of_a_very_long_message_e5_reads_the_opening_and_the_end():
     import numpy as np
 
@@ -235,7 +283,7 @@ def test_of_a_very_long_message_e5_reads_the_opening_and_the_end():
 def _embedded(text: str, vector: list[float], intent: str | None = None) -> Message:
     message = Message.build(text, intent) if intent else Message(data={"text": text})
     dense = np.asarray([vector], dtype=np.float32)
-    message.add_features(Features(dense, FEATURE_TYPE_SENTENCE, "text", "E5Featurizer"))
+    message.add_features(Features(dense, FEATURE_TYPE_SENTENCE, "text", E5_ORIGIN))
     return message
 
 

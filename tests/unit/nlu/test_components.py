@@ -332,6 +332,22 @@ def test_scope_guard_relabels_a_message_far_from_every_example_of_its_intent(tmp
     assert far.get("intent")["name"] == "out_of_scope"
 
 
+def test_scope_guard_measures_in_e5_space_whatever_other_encoder_runs(tmp_path):
+    def with_second_encoder(message: Message, axis: int) -> Message:
+        # Large vectors of another encoder: read beside E5's, they would decide every similarity.
+        vector = np.zeros((1, len(GUARD_TRAINING)), np.float32)
+        vector[0, axis] = 10.0
+        message.add_features(Features(vector, FEATURE_TYPE_SENTENCE, "text", "use"))
+        return message
+
+    data = TrainingData([with_second_encoder(_embedded(*example), n) for n, example in enumerate(GUARD_TRAINING)])
+    guard = _train_and_reload(ScopeGuard, {"quantile": 0.0, "out_of_scope_margin": None}, tmp_path, data)
+    # Far from the no-time examples in E5 space, the very twin of one of them in the other encoder's.
+    far = _predicted("my dog ate my homework", [0.0, 0.0, -1.0, 0.0], "objection_no_time")
+    guard.process([with_second_encoder(far, 0)])
+    assert far.get("intent")["name"] == "out_of_scope"
+
+
 def test_scope_guard_refuses_a_margin_out_of_range():
     with pytest.raises(ValueError, match="out_of_scope_margin"):
         ScopeGuard.validate_config({**ScopeGuard.get_default_config(), "out_of_scope_margin": -0.1})

@@ -2,11 +2,12 @@
 
 Each encoder's features carry the encoder's name as their origin, so a later component can
 ask for the vector it was tuned on (`sentence_embedding(message, "e5")`) however many
-encoders the pipeline runs.
+encoders the pipeline runs (an `alias` in config.yml, which would rename them, is refused).
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -14,6 +15,7 @@ import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import TEXT, TEXT_TOKENS
@@ -47,7 +49,11 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
-        pass
+        # Another name would leave the guard and the classifier, which ask for "e5" or "use",
+        # without these vectors and without an error.
+        alias = config.get(FEATURIZER_CLASS_ALIAS)
+        if alias not in (None, cls.ORIGIN):
+            raise ValueError(f"{cls.__name__}: its features are named {cls.ORIGIN!r}; leave out `alias` ({alias!r})")
 
     @classmethod
     def create(
@@ -60,11 +66,12 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return cls({**cls.get_default_config(), **config})
 
     def __init__(self, config: dict[str, Any]) -> None:
-        # The encoder's name, not the graph node's, is the features' origin (unless an alias is set).
+        # The encoder's name, not the graph node's, is the features' origin.
         super().__init__(self.ORIGIN, config)
 
+    @abstractmethod
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        raise NotImplementedError
+        """One L2-normalised row per text."""
 
     def process(self, messages: list[Message]) -> list[Message]:
         with_text = [m for m in messages if m.get(TEXT) is not None]

@@ -244,7 +244,7 @@ def test_linear_intent_classifier_ranks_intents_and_survives_persistence(tmp_pat
     assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
 
 
-def test_linear_intent_classifier_reads_each_listed_encoder_at_its_weight(tmp_path):
+def test_linear_intent_classifier_reads_each_listed_encoder_at_its_weight(tmp_path, caplog):
     from bot.nlu.intent_classifier import LinearIntentClassifier
 
     def embedded(text, e5, use):
@@ -266,6 +266,14 @@ def test_linear_intent_classifier_reads_each_listed_encoder_at_its_weight(tmp_pa
     assert e5_block.tolist() == [[2.0, 0.0]] and use_block.tolist() == [[0.0, 0.5, 0.0]]
     classifier.config["dense_weights"] = {E5_ORIGIN: 2, "sbert": 1}  # one encoder not in the pipeline
     assert len(classifier._feature_blocks(messages, fit=True)) == 2
+    assert "no 'sbert' sentence features" in caplog.text
+
+
+def test_an_encoder_renamed_by_an_alias_is_refused():
+    from bot.nlu.use_featurizer import USEFeaturizer
+
+    with pytest.raises(ValueError, match="leave out `alias`"):
+        USEFeaturizer.create({"alias": "my_use"}, None, Resource("use"), _context())
 
 
 def test_of_a_very_long_message_e5_reads_the_opening_and_the_end():

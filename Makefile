@@ -7,7 +7,7 @@ BIN       := $(VENV)/bin
 PYTHON    := $(shell cat .python-version 2>/dev/null | sed 's/^/python/; s/\.[0-9]*$$//')
 STAMPS    := .make
 # The held-out intent macro-F1 that `make test` requires: the understanding issue's 0.93 in Spanish
-# and English; Italian, at 0.929 (README, "How well it understands"), is held to 0.92 until it gets there.
+# and English; Italian, at 0.928 (README, "How well it understands"), is held to 0.92 until it gets there.
 MIN_INTENT_F1 ?= 0.93,it=0.92
 # The most held-out off-topic messages it may coach, per language (see README).
 MAX_FALSE_ANSWERS ?= 0.05

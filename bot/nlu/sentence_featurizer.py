@@ -3,6 +3,7 @@
 Each encoder's features carry the encoder's name as their origin, so a later component can
 ask for the vector it was tuned on (`sentence_embedding(message, "e5")`) however many
 encoders the pipeline runs (an `alias` in config.yml, which would rename them, is refused).
+The encoders read the text with the chat shorthand of its language written out (`shorthand`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.language import is_payload
+from bot.nlu.language_identifier import LANGUAGE, example_language
+from bot.nlu.shorthand import expand
 
 BATCH_SIZE = 64
 
@@ -82,7 +85,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         to_embed = [m for m in with_text if not is_payload(m.get(TEXT))]
         for start in range(0, len(to_embed), BATCH_SIZE):
             batch = to_embed[start : start + BATCH_SIZE]
-            for message, vector in zip(batch, self.embed([m.get(TEXT) for m in batch]), strict=True):
+            texts = [expand(m.get(TEXT), m.get(LANGUAGE) or example_language(m)) for m in batch]
+            for message, vector in zip(batch, self.embed(texts), strict=True):
                 self._add(message, vector)
         return messages
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bot.nlu import shorthand
+from bot.nlu.embeddings import embed
 from bot.nlu.text_classifier import TextClassifier, train_text_classifier
 
 LABELS = ("negative", "neutral", "positive")
@@ -56,10 +58,19 @@ def _yaml_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def train(texts: Sequence[str], labels: Sequence[str]) -> TextClassifier:
+def train(examples: Sequence[LabelledText]) -> TextClassifier:
     # n-grams alone reached about 0.73 macro-F1 on the held-out files; with E5 about 0.85.
+    texts = [e.text for e in examples]
+    # E5 reads each text as the pipeline's featurizer does: its chat shorthand written out.
+    encoded = embed([shorthand.expand(e.text, e.language) for e in examples])
     return train_text_classifier(
-        texts, labels, char_ngrams=(1, 3), word_ngrams=(1, 1), regularisation=10, dense_weight=2
+        texts,
+        [e.label for e in examples],
+        char_ngrams=(1, 3),
+        word_ngrams=(1, 1),
+        regularisation=10,
+        dense_weight=2,
+        embeddings=encoded,
     )
 
 
@@ -68,7 +79,3 @@ def analyse(model: TextClassifier, text: str, embedding: np.ndarray | None = Non
     label = max(probabilities, key=lambda name: probabilities[name])
     score = probabilities.get("positive", 0.0) - probabilities.get("negative", 0.0)
     return Sentiment(label=label, score=max(-1.0, min(1.0, score)))
-
-
-def split_by_label(examples: Sequence[LabelledText]) -> tuple[list[str], list[str]]:
-    return [e.text for e in examples], [e.label for e in examples]

@@ -34,7 +34,7 @@ class SentimentAnalyzer(TrainedModelComponent):
         examples = sentiment.read_labelled(self.config["training_files"])
         if not examples:
             raise ValueError(f"SentimentAnalyzer found no labelled examples in {self.config['training_files']}")
-        return self.train_and_persist(sentiment.train(*sentiment.split_by_label(examples)))
+        return self.train_and_persist(sentiment.train(examples))
 
     def annotate(self, message: Message) -> None:
         text = message.get(TEXT) or ""

@@ -54,7 +54,9 @@ def train_text_classifier(
     word_ngrams: tuple[int, int] = (1, 1),
     regularisation: float = 10.0,
     dense_weight: float = 0.0,
+    embeddings: np.ndarray | None = None,
 ) -> TextClassifier:
+    """`embeddings`: the texts' E5 rows when the caller embedded them itself (as the pipeline does)."""
     vectorizer = make_union(
         TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams, sublinear_tf=True),
         TfidfVectorizer(analyzer="word", ngram_range=word_ngrams, sublinear_tf=True),
@@ -63,5 +65,5 @@ def train_text_classifier(
     model = TextClassifier(
         vectorizer, LogisticRegression(C=regularisation, max_iter=3000, class_weight="balanced"), dense_weight
     )
-    model.classifier.fit(model.features(list(texts)), list(labels))
+    model.classifier.fit(model.features(list(texts), embeddings), list(labels))
     return model

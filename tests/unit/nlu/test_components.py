@@ -200,6 +200,22 @@ def test_e5_featurizer_does_not_embed_button_payloads(monkeypatch):
     assert payload.shape == typed.shape == (384,) and not payload.any() and typed.any()
 
 
+def test_the_encoders_read_chat_shorthand_written_out_in_the_messages_language(monkeypatch):
+    from bot.nlu import embeddings
+
+    parsed = Message(data={"text": "nn ho tempo x il crm", "language": "it"})
+    training = Message(data={"text": "xq tengo q hacerlo", "metadata": {"intent": {"language": "es"}}})
+    unknown = Message(data={"text": "nn ho tempo"})
+    messages = [parsed, training, unknown]
+    _, featurizer = _featurize(messages)
+    embedded = []
+    real_embed = embeddings.embed
+    monkeypatch.setattr(embeddings, "embed", lambda texts: embedded.extend(texts) or real_embed(texts))
+    featurizer.process(messages)
+    assert embedded == ["non ho tempo per il crm", "porque tengo que hacerlo", "nn ho tempo"]
+    assert parsed.get("text") == "nn ho tempo x il crm"  # what is stored and counted is what was written
+
+
 def test_linear_intent_classifier_ranks_intents_and_survives_persistence(tmp_path):
     from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 

@@ -36,9 +36,7 @@ TRAINING = {
 
 @pytest.fixture(scope="module")
 def model():
-    texts = [t for label in TRAINING for t in TRAINING[label]]
-    labels = [label for label in TRAINING for _ in TRAINING[label]]
-    return sentiment.train(texts, labels)
+    return sentiment.train([sentiment.LabelledText(t, label, "xx") for label in TRAINING for t in TRAINING[label]])
 
 
 def test_scores_stay_in_range_and_agree_with_the_label(model):
@@ -70,3 +68,13 @@ def test_a_precomputed_embedding_gives_the_same_result(model):
 
     text = "non ne posso più di questo sistema"
     assert sentiment.analyse(model, text, embed([text])[0]) == sentiment.analyse(model, text)
+
+
+def test_e5_reads_the_training_texts_as_the_pipeline_does_with_shorthand_written_out(monkeypatch):
+    from bot.nlu import embeddings
+
+    read = []
+    monkeypatch.setattr(sentiment, "embed", lambda texts: read.extend(texts) or embeddings.embed(texts))
+    examples = [sentiment.LabelledText(t, label, "it") for label in TRAINING for t in TRAINING[label]]
+    sentiment.train([*examples, sentiment.LabelledText("nn ne posso più", "negative", "it")])
+    assert read[-1] == "non ne posso più"
